@@ -1,0 +1,26 @@
+/** The fields of a backend that telemetry needs; BackendState from balance/ satisfies it. */
+export interface BackendKey {
+  /** Unique for the life of the process; an array index for per-backend counters. */
+  readonly serial: number;
+  readonly poolName: string;
+  readonly id: string;
+}
+
+/** Where the proxy reports each finished request. Implementations must not allocate or do I/O per call. */
+export interface TelemetrySink {
+  /**
+   * One request answered through (or on behalf of) a backend. `statusCode` is the status the client
+   * got (a 502 for an upstream reset counts as 5xx for the backend that reset).
+   */
+  recordRequest(
+    backend: BackendKey,
+    statusCode: number,
+    latencyMs: number,
+    bytesIn: number,
+    bytesOut: number,
+    isPinned: boolean,
+    isSpilled: boolean,
+  ): void;
+  /** A request the proxy answered itself without a backend (no healthy backend, queue full, ...). */
+  recordProxyError(poolName: string, errorCode: string): void;
+}
