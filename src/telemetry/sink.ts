@@ -24,3 +24,25 @@ export interface TelemetrySink {
   /** A request the proxy answered itself without a backend (no healthy backend, queue full, ...). */
   recordProxyError(poolName: string, errorCode: string): void;
 }
+
+/** One line of the structured access log (written only when the access log is on). */
+export interface AccessLogEntry {
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  pool: string;
+  /** Backend id, or "" when the proxy answered itself. */
+  backend: string;
+  latencyMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  clientIp: string;
+  isPinned: boolean;
+  /** x-evenkeel-error code, or "" on success. */
+  error: string;
+}
+
+export interface AccessLog {
+  write(entry: AccessLogEntry): void;
+}

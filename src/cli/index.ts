@@ -1,0 +1,27 @@
+import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './config-command.js';
+import { registerServeCommand } from './serve-command.js';
+
+/** Builds the `evenkeel` command tree; every subcommand has --help. */
+export function buildProgram(): Command {
+  const program = new Command('evenkeel')
+    .description('An HTTP load balancer that keeps traffic on an even keel and proves it.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  registerServeCommand(program);
+  registerConfigCommands(program);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code (serve resolves only when the node stops). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+}
