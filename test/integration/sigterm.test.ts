@@ -26,11 +26,10 @@ pools:
     backends:
       - { id: slow, url: "${slow.url}" }
 `);
-      const before = slow.requests;
+      const arrived = slow.nextRequest();
       const inFlight = fetch(`http://127.0.0.1:${proxyPort}/`);
-      // Wait until the request has reached the backend, then ask evenkeel to stop.
-      for (let i = 0; i < 200 && slow.requests === before; i++) await new Promise((done) => setImmediate(done));
-      await new Promise((done) => setTimeout(done, 50));
+      // Ask evenkeel to stop once the request has reached the backend (it answers 800 ms later).
+      await arrived;
       const exit = once(evenkeel.child, 'exit');
       evenkeel.child.kill('SIGTERM');
       await evenkeel.waitForLog('stopping');

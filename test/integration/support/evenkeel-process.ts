@@ -94,14 +94,22 @@ export interface TestUpstream {
   url: string;
   name: string;
   requests: number;
+  /** Resolves when the next (non-health-check) request arrives. */
+  nextRequest(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A tiny backend answering every request with 200 and an `x-upstream` header naming itself. */
 export async function startUpstream(name: string, delayMs = 0): Promise<TestUpstream> {
   const upstream = { requests: 0 } as TestUpstream;
+  let waiters: Array<() => void> = [];
   const server = http.createServer((request, response) => {
-    if (request.url !== '/healthz') upstream.requests++;
+    if (request.url !== '/healthz') {
+      upstream.requests++;
+      const toWake = waiters;
+      waiters = [];
+      for (const wake of toWake) wake();
+    }
     request.resume();
     request.on('end', () => {
       const reply = () => response.writeHead(200, { 'x-upstream': name, 'content-type': 'text/plain' }).end(name);
@@ -116,6 +124,7 @@ export async function startUpstream(name: string, delayMs = 0): Promise<TestUpst
     port,
     url: `http://127.0.0.1:${port}`,
     name,
+    nextRequest: () => new Promise<void>((wake) => waiters.push(wake)),
     close: () =>
       new Promise<void>((done) => {
         server.close(() => done());
