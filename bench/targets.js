@@ -66,7 +66,8 @@ ${backends}routes: []
 `;
 }
 
-const nodeScript = (file) => async (children, port, upstreams) => children.spawn(PROXY_CORE, process.execPath, [join(BENCH_DIR, file), '--port', String(port), '--upstreams', upstreams.urls.join(',')]);
+const nodeScript = (file) => async (children, port, upstreams, _workDir, nodeFlags) =>
+  children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(BENCH_DIR, file), '--port', String(port), '--upstreams', upstreams.urls.join(',')]);
 
 /**
  * The proxies under test, in table order. `start` returns the child process (or throws why it cannot
@@ -77,14 +78,14 @@ export const TARGETS = [
   {
     name: 'evenkeel',
     isAvailable: () => (existsSync(join(REPO_DIR, 'dist', 'cli', 'index.js')) ? null : 'dist/ is missing: run `npm run build`'),
-    start: async (children, port, upstreams, workDir) => {
+    start: async (children, port, upstreams, workDir, nodeFlags) => {
       const dir = join(workDir, `evenkeel-${port}`);
       mkdirSync(dir, { recursive: true });
       const adminPort = await freePort();
       const file = join(dir, 'evenkeel.yaml');
       writeFileSync(file, evenkeelYaml(port, adminPort, dir, upstreams.urls));
       const env = { ...process.env, NODE_ENV: 'production', EVENKEEL_COOKIE_SECRET: 'bench-cookie-secret-0123456789' };
-      const child = children.spawn(PROXY_CORE, process.execPath, [join(REPO_DIR, 'bin', 'evenkeel.js'), 'serve', file], { env, cwd: dir });
+      const child = children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(REPO_DIR, 'bin', 'evenkeel.js'), 'serve', file], { env, cwd: dir });
       child.adminUrl = `http://127.0.0.1:${adminPort}`;
       return child;
     },
@@ -105,9 +106,9 @@ export const TARGETS = [
 
 /**
  * Starts one target; resolves to { name, url, child } once it answers 2xx, or { name, skipped } with
- * the reason it cannot be measured.
+ * the reason it cannot be measured. nodeFlags go to node before the script (e.g. --cpu-prof).
  */
-export async function startTarget(target, children, upstreams, workDir) {
+export async function startTarget(target, children, upstreams, workDir, nodeFlags = []) {
   if (target.isDirect) return { name: target.name, url: `${upstreams.urls[0]}/`, child: null };
   const reason = target.isAvailable?.();
   if (reason) return { name: target.name, skipped: reason };
@@ -115,7 +116,7 @@ export async function startTarget(target, children, upstreams, workDir) {
   const url = `http://127.0.0.1:${port}/`;
   let child;
   try {
-    child = await target.start(children, port, upstreams, workDir);
+    child = await target.start(children, port, upstreams, workDir, nodeFlags);
     await waitForPort(port, START_TIMEOUT_MS, child);
     await waitForOk(url, START_TIMEOUT_MS, child);
     return { name: target.name, url, child };
