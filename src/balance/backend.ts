@@ -66,7 +66,18 @@ export class PoolMembers {
 export function selectableWeight(members: PoolMembers, backend: BackendState): number {
   if (backend.isDraining) return 0;
   if (members.isPanicking) return backend.weight;
+  // health/ already folds health into effectiveWeight; checking the flag too means a verdict that
+  // lands before the weight update can never send a request to an unhealthy backend.
+  if (!backend.isHealthy) return 0;
   return backend.effectiveWeight;
+}
+
+/**
+ * True when a picker may choose this backend for this request: selectable, below max_inflight and
+ * not the backend a retry is moving away from.
+ */
+export function isPickable(members: PoolMembers, backend: BackendState, exclude: BackendState | undefined): boolean {
+  return backend !== exclude && selectableWeight(members, backend) > 0 && hasCapacity(backend);
 }
 
 /** True when the backend may take one more request without passing its max_inflight. */

@@ -1,0 +1,62 @@
+import { createHmac } from 'node:crypto';
+
+// The persistence cookie: `<backendId>.<expiresUnixSec>.<mac>`, where mac is the first 16 bytes of
+// HMAC-SHA256(secret, pool name NUL backendId "." expiresUnixSec) in base64url (22 characters).
+// The backend id and the expiry are readable (they are not secrets: the response came from that
+// backend) but cannot be changed without the secret, so a client cannot choose or extend its backend.
+// The pool name in the MAC keeps a cookie from one pool meaningless in another. 128 bits of MAC are
+// plenty against forgery (RFC 2104 section 5 allows truncating to at least half the hash length).
+
+const MAC_BYTES = 16;
+const MAX_EXPIRY_DIGITS = 12;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/** Signs and verifies persistence cookie values for one pool. */
+export class SessionCookieSigner {
+  private readonly key: Buffer;
+  private readonly poolName: string;
+  /** The expiry (Unix seconds) of the cookie last accepted by verify(); avoids returning an object. */
+  verifiedExpiresUnixSec = 0;
+
+  constructor(secret: string, poolName: string) {
+    this.key = Buffer.from(secret, 'utf8');
+    this.poolName = poolName;
+  }
+
+  /** The cookie value naming `backendId` until `expiresUnixSec`. */
+  sign(backendId: string, expiresUnixSec: number): string {
+    const payload = `${backendId}.${expiresUnixSec}`;
+    return `${payload}.${this.mac(payload)}`;
+  }
+
+  /**
+   * The backend id of a genuine, unexpired cookie value, or undefined for anything else (malformed,
+   * forged, tampered, expired). On success, verifiedExpiresUnixSec holds its expiry.
+   */
+  verify(value: string, nowMs: number): string | undefined {
+    const macDot = value.lastIndexOf('.');
+    if (macDot < 0 || value.length - macDot - 1 !== 22) return undefined;
+    const expiryDot = value.lastIndexOf('.', macDot - 1);
+    if (expiryDot < 1 || macDot - expiryDot - 1 < 1 || macDot - expiryDot - 1 > MAX_EXPIRY_DIGITS) return undefined;
+    let expiresUnixSec = 0;
+    for (let i = expiryDot + 1; i < macDot; i++) {
+      const code = value.charCodeAt(i);
+      if (code < DIGIT_0 || code > DIGIT_9) return undefined;
+      expiresUnixSec = expiresUnixSec * 10 + (code - DIGIT_0);
+    }
+    // Expiry first: it costs nothing, and a stale cookie must be ignored whether or not it is genuine.
+    if (expiresUnixSec * 1000 <= nowMs) return undefined;
+    const expected = this.mac(value.slice(0, macDot));
+    // Constant-time comparison, so response timing does not reveal how much of a forged MAC matched.
+    let difference = 0;
+    for (let i = 0; i < expected.length; i++) difference |= expected.charCodeAt(i) ^ value.charCodeAt(macDot + 1 + i);
+    if (difference !== 0) return undefined;
+    this.verifiedExpiresUnixSec = expiresUnixSec;
+    return value.slice(0, expiryDot);
+  }
+
+  private mac(payload: string): string {
+    return createHmac('sha256', this.key).update(this.poolName).update('\0').update(payload).digest().subarray(0, MAC_BYTES).toString('base64url');
+  }
+}
