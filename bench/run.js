@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { peakRssMiB } from './memory.js';
 import { runOpenLoop } from './open-loop.js';
 import { ChildSet, hasCommand } from './processes.js';
-import { checkTargets, fixedRateTable, formatTargets, throughputTable } from './report.js';
+import { checkTargets, fixedRateTable, formatTargets, median, throughputTable } from './report.js';
 import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
 import { runWrk } from './wrk.js';
 
@@ -36,8 +36,9 @@ const settings = {
   durationS: Number(flags.duration ?? (flags.quick ? 3 : 10)),
   warmupS: flags.quick ? 1 : 3,
   rate: Number(flags.rate),
-  fixedDurationS: flags.quick ? 3 : 8,
-  fixedWarmupS: flags.quick ? 1 : 2,
+  fixedRounds: flags.quick ? 1 : 2,
+  fixedDurationS: flags.quick ? 3 : 6,
+  fixedWarmupS: 1,
 };
 
 function versionOf(command, args) {
@@ -89,12 +90,30 @@ async function closedLoopPass(children, targets) {
 }
 
 async function fixedRatePass(children, targets) {
+  const runs = Object.fromEntries(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < settings.fixedRounds; round++) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const target of order) {
+      const run = await runOpenLoop(children, target.url, { rate: settings.rate, durationS: settings.fixedDurationS, warmupS: settings.fixedWarmupS, connections: CONNECTIONS, core: CLIENT_CORE });
+      runs[target.name].push(run);
+      log(`  round ${round + 1}/${settings.fixedRounds} ${target.name.padEnd(20)} p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  achieved ${Math.round(run.achievedRate)} req/s${run.errors ? `  errors ${run.errors}` : ''}`);
+    }
+  }
   const results = {};
   for (const target of targets) {
-    const run = await runOpenLoop(children, target.url, { rate: settings.rate, durationS: settings.fixedDurationS, warmupS: settings.fixedWarmupS, connections: CONNECTIONS, core: CLIENT_CORE });
-    if (target.child) run.peakRssMiB = peakRssMiB(target.child.pid);
-    results[target.name] = run;
-    log(`  ${target.name.padEnd(20)} p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  achieved ${Math.round(run.achievedRate)} req/s${run.errors ? `  errors ${run.errors}` : ''}`);
+    const list = runs[target.name];
+    const middle = (key) => median(list.map((run) => run[key]));
+    results[target.name] = {
+      rate: settings.rate,
+      rounds: list.length,
+      achievedRate: middle('achievedRate'),
+      p50Ms: middle('p50Ms'),
+      p99Ms: middle('p99Ms'),
+      p999Ms: middle('p999Ms'),
+      serviceP99Ms: middle('serviceP99Ms'),
+      errors: list.reduce((sum, run) => sum + run.errors, 0),
+      peakRssMiB: target.child ? peakRssMiB(target.child.pid) : undefined,
+    };
   }
   return results;
 }
@@ -127,7 +146,7 @@ async function main() {
     return;
   }
   if (!hasCommand('taskset')) log('taskset is not installed: processes are NOT pinned, figures mix client and proxy CPU.');
-  log(`settings: ${settings.rounds} round(s) x ${settings.durationS}s, wrk -t1 -c${CONNECTIONS}, fixed rate ${settings.rate} req/s for ${settings.fixedDurationS}s; client + upstreams on core 0, proxy on core 1`);
+  log(`settings: ${settings.rounds} round(s) x ${settings.durationS}s, wrk -t1 -c${CONNECTIONS}, fixed rate ${settings.rate} req/s ${settings.fixedRounds} round(s) x ${settings.fixedDurationS}s; client + upstreams on core 0, proxy on core 1`);
 
   const workDir = mkdtempSync(join(tmpdir(), 'evenkeel-bench-'));
   const children = new ChildSet();
@@ -149,7 +168,7 @@ async function main() {
     log(`\n== throughput: wrk -t1 -c${CONNECTIONS} -d${settings.durationS}s, median of ${settings.rounds} interleaved round(s) ==`);
     log(throughput.text);
     log('range: slowest-fastest round. peak RSS: VmHWM of the proxy process tree over the whole pass.');
-    log(`\n== latency at ${settings.rate} req/s, measured from the scheduled send time ==`);
+    log(`\n== latency at ${settings.rate} req/s for ${settings.fixedDurationS}s, median of ${settings.fixedRounds} interleaved round(s), from the scheduled send time ==`);
     log(fixedRateTable(open));
     log('service p99: from the actual send (no coordinated-omission correction), for comparison.');
     const checks = checkTargets(throughput.summary, open);
