@@ -52,9 +52,11 @@ function signalGroup(child, signal) {
 
 /** The set of children one run owns; kill() ends them all, and process exit paths call it. */
 export class ChildSet {
-  constructor() {
+  /** niceness: when set (e.g. -10, needs root), every child runs under `nice -n niceness`. */
+  constructor({ niceness } = {}) {
     this.children = new Set();
     this.hasTaskset = hasCommand('taskset');
+    this.niceness = niceness;
     this.onSignal = (signal) => {
       this.killAll();
       process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -69,7 +71,9 @@ export class ChildSet {
    * stdout/stderr are kept (last 8 KiB) for error messages unless `inherit` is set.
    */
   spawn(core, command, args, { env, cwd, inherit = false } = {}) {
-    const argv = this.hasTaskset && core !== undefined ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+    let argv = this.hasTaskset && core !== undefined ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+    // nice and taskset both exec their command, so child.pid stays the pid of the server itself.
+    if (this.niceness !== undefined) argv = ['nice', ['-n', String(this.niceness), argv[0], ...argv[1]]];
     // detached: each child leads its own process group, so that killing the group also ends
     // grandchildren such as an nginx master's worker, and Ctrl-C reaches only this harness.
     const child = spawn(argv[0], argv[1], { env: env ?? process.env, cwd, detached: true, stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });

@@ -4,7 +4,7 @@
 // fixed rate): latency at a moderate load, from freshly started proxies so that peak RSS is the one
 // under that load. Then the issue's targets as PASS/FAIL, then bench/balance.ts.
 //
-//   node bench/run.js [--quick] [--rounds 3] [--duration 10] [--rate 5000] [--json FILE] [--skip-balance]
+//   node bench/run.js [--quick] [--rounds 3] [--duration 10] [--rate 5000] [--json FILE] [--nice=-10] [--skip-balance]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '5000' },
     json: { type: 'string' },
     'skip-balance': { type: 'boolean', default: false },
+    nice: { type: 'string' },
   },
 });
 const settings = {
@@ -149,7 +150,8 @@ async function main() {
   log(`settings: ${settings.rounds} round(s) x ${settings.durationS}s, wrk -t1 -c${CONNECTIONS}, fixed rate ${settings.rate} req/s ${settings.fixedRounds} round(s) x ${settings.fixedDurationS}s; client + upstreams on core 0, proxy on core 1`);
 
   const workDir = mkdtempSync(join(tmpdir(), 'evenkeel-bench-'));
-  const children = new ChildSet();
+  const children = new ChildSet({ niceness: flags.nice === undefined ? undefined : Number(flags.nice) });
+  if (flags.nice !== undefined) log(`every benchmark process runs under nice -n ${flags.nice}`);
   try {
     const upstreams = await startUpstreams(children, workDir);
     log(`upstreams: ${upstreams.kind} on ports ${upstreams.ports.join(', ')}${upstreams.kind === 'nginx' ? '' : ' (nginx missing: node:http fallback, so "direct" is a lower ceiling)'}`);
