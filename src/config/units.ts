@@ -13,6 +13,20 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(total);
 }
 
+/** Formats milliseconds the way they are written in the config: 90000 → "1m30s", 250 → "250ms". */
+export function formatDurationMs(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = Math.round(ms);
+  let text = '';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    if (rest >= size) {
+      text += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return text;
+}
+
 /** A duration field: a string such as "2s" in YAML, milliseconds in code. */
 export function duration() {
   return z

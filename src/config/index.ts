@@ -1,0 +1,7 @@
+// The config room: the zod schema, YAML loading with file:line:column errors, and the JSON Schema.
+export * from './schema.js';
+export { loadConfigFile, parseConfigText, formatPath, DEFAULT_PERSISTENCE_COOKIE } from './loader.js';
+export { ConfigError, formatConfigIssue, type ConfigIssue, type ConfigErrorCode } from './errors.js';
+export { configJsonSchema } from './json-schema.js';
+export { parseDurationMs, formatDurationMs, parseSizeBytes, splitListenAddress } from './units.js';
+export { describeBackendUrlProblem } from './backend-url.js';
