@@ -4,6 +4,11 @@ export interface BackendKey {
   readonly serial: number;
   readonly poolName: string;
   readonly id: string;
+  /**
+   * Requests in flight to the backend from this process, read when a worker drains its telemetry
+   * delta (BackendState keeps it). Optional so that tests may pass bare keys.
+   */
+  readonly inflight?: number;
 }
 
 /** Where the proxy reports each finished request. Implementations must not allocate or do I/O per call. */

@@ -1,0 +1,10 @@
+// The telemetry/ room: per-backend counters, rolling windows, cluster aggregation, the Prometheus
+// registry and the access log. Other rooms import only from here.
+export type { AccessLog, AccessLogEntry, BackendKey, TelemetrySink } from './sink.js';
+export { Telemetry, type BackendWindow, type ProxyErrorCount, type TelemetryOptions } from './telemetry.js';
+export { RING_SECONDS, type BackendSeries } from './backend-series.js';
+export { LATENCY_BOUNDS_MS, STATUS_CLASSES, estimateQuantileMs, type StatusClass } from './buckets.js';
+export type { BackendDelta, ProxyErrorDelta, SecondDelta, TelemetryDelta } from './delta.js';
+export { TelemetryError, type TelemetryErrorCode } from './errors.js';
+export { createMetricsRegistry, type MetricsPoolSource } from './metrics-registry.js';
+export { createAccessLog, type AccessLogOptions, type FlushableAccessLog } from './access-log.js';
