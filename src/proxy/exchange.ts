@@ -1,0 +1,402 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { acquire, release, resetOutcome, selectableWeight, type BackendState, type PickOutcome, type PickRequest, type PoolMembers } from '../balance/index.js';
+import type { AccessLog, TelemetrySink } from '../telemetry/index.js';
+import type { QueueWaiter } from './capacity-queue.js';
+import { PROXY_ERRORS, ProxyError, type ProxyErrorCode } from './errors.js';
+import { filterResponseHeaderObject, filterResponseHeaders } from './hop-by-hop.js';
+import type { OutcomeObserver } from './outcome-observer.js';
+import { RequestBody, type RequestBodyOwner } from './request-body.js';
+import { drainRequest, sendError } from './response.js';
+import type { PoolRuntime, ProxySnapshot } from './snapshot.js';
+import type { Tunnel } from './tunnel.js';
+
+// One client request and its trip to a backend: pick (or wait in the pool's queue), acquire a slot,
+// dispatch over the backend's undici pool, stream the response back, retry once on a connection
+// failure, and settle exactly once: release the slot, report the outcome, record telemetry.
+// Written as one handler object per request, like undici's own handlers: no per-request closures,
+// timers take the exchange as their argument, and the response and request find their exchange
+// through a symbol.
+
+/** What an exchange needs from the server that owns it. */
+export interface ExchangeContext {
+  readonly telemetry: TelemetrySink;
+  readonly outcomes: OutcomeObserver;
+  readonly accessLog: AccessLog | undefined;
+  /** True once close() began: responses ask clients to reconnect elsewhere. */
+  readonly isClosing: boolean;
+  exchangeDone(exchange: Exchange): void;
+  tunnelDone(tunnel: Tunnel): void;
+}
+
+/** RFC 9110 §9.2.2 idempotent methods: safe to send twice. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Status recorded for a client that went away before any response (NGINX's 499). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+const kExchange = Symbol('evenkeel.exchange');
+type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
+
+const enum Phase {
+  Picking,
+  Queued,
+  Dispatched,
+  Connected,
+  Done,
+}
+
+export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.DispatchHandler {
+  isQueued = false;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly snapshot: ProxySnapshot;
+  readonly pool: PoolRuntime;
+  private readonly context: ExchangeContext;
+  private readonly startMs: number;
+  private readonly pickRequest: PickRequest;
+  private readonly outcome: PickOutcome = { isPinned: false, isSpilled: false, setCookie: undefined };
+  private readonly dispatchOptions: Dispatcher.DispatchOptions;
+  private readonly body: RequestBody | undefined;
+  private readonly maxBodyBytes: number;
+  private readonly idleMs: number;
+  private readonly isCookieSecure: boolean;
+  private phase = Phase.Picking;
+  private backend: BackendState | undefined;
+  private isAcquired = false;
+  private excluded: BackendState | undefined;
+  private retriesLeft: number;
+  private controller: Dispatcher.DispatchController | undefined;
+  private isResponseStarted = false;
+  private isOutcomeReported = false;
+  private isBodyComplete: boolean;
+  private isClientGone = false;
+  /** Set when the proxy itself ends the exchange (timeout, body too large). */
+  private abortCode: ProxyErrorCode | undefined;
+  private errorCode: ProxyErrorCode | undefined;
+  private statusCode = 0;
+  private bodyBytes = 0;
+  private responseBytes = 0;
+  private lastBodyChunkMs = 0;
+  private queueTimer: NodeJS.Timeout | undefined;
+  private totalTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(context: ExchangeContext, snapshot: ProxySnapshot, pool: PoolRuntime, req: IncomingMessage, res: ServerResponse, upstreamHeaders: string[], sourceIp: string, hasBody: boolean, isCookieSecure: boolean) {
+    this.context = context;
+    this.isCookieSecure = isCookieSecure;
+    this.snapshot = snapshot;
+    this.pool = pool;
+    this.req = req;
+    this.res = res;
+    this.startMs = performance.now();
+    this.pickRequest = { sourceIp, path: req.url as string, headers: req.headers };
+    this.retriesLeft = IDEMPOTENT_METHODS.has(req.method as string) ? pool.config.retry.attempts : 0;
+    const timeouts = snapshot.config.proxy.timeouts;
+    this.maxBodyBytes = snapshot.config.proxy.max_body_size;
+    this.idleMs = timeouts.idle;
+    this.isBodyComplete = !hasBody;
+    this.body = hasBody ? new RequestBody(req, this) : undefined;
+    this.dispatchOptions = {
+      path: req.url as string,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: upstreamHeaders,
+      body: this.body ?? null,
+      headersTimeout: timeouts.response_headers,
+      bodyTimeout: timeouts.idle,
+    };
+  }
+
+  /** Starts the exchange; everything after this is driven by events. */
+  start(): void {
+    const res = this.res as TrackedResponse;
+    res[kExchange] = this;
+    res.on('close', onClientClose);
+    res.on('drain', onClientDrain);
+    const totalMs = this.snapshot.config.proxy.timeouts.request;
+    if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);
+    if (this.body !== undefined && this.idleMs > 0) {
+      this.lastBodyChunkMs = performance.now();
+      this.idleTimer = setTimeout(onBodyIdleCheck, this.idleMs, this);
+    }
+    if (this.pickAndForward()) return;
+    if (!hasSelectableBackend(this.pool.members)) return this.answerWithoutBackend('EK_NO_HEALTHY_BACKEND');
+    if (!this.pool.queue.enqueue(this)) return this.answerWithoutBackend('EK_QUEUE_FULL');
+    this.phase = Phase.Queued;
+    this.queueTimer = setTimeout(onQueueTimeout, this.pool.queue.timeoutMs, this);
+  }
+
+  /** QueueWaiter: a backend of the pool released a slot. */
+  onSlotFree(): boolean {
+    if (!this.pickAndForward()) return false;
+    clearTimeout(this.queueTimer);
+    this.queueTimer = undefined;
+    return true;
+  }
+
+  private pickAndForward(): boolean {
+    const pool = this.pool;
+    resetOutcome(this.outcome);
+    const backend = pool.picker.pick(this.pickRequest, this.outcome, this.excluded);
+    if (backend === undefined) return false;
+    this.backend = backend;
+    acquire(pool.members, backend);
+    this.isAcquired = true;
+    this.isOutcomeReported = false;
+    this.controller = undefined;
+    this.phase = Phase.Dispatched;
+    const upstream = this.snapshot.upstreamOf.get(backend);
+    if (upstream === undefined) {
+      // The backend was removed by a reload between the pick and now.
+      this.onResponseError(undefined, new ProxyError('EK_UPSTREAM_CONNECT_FAILED', `backend ${backend.id} was removed`));
+      return true;
+    }
+    upstream.dispatcher.dispatch(this.dispatchOptions, this);
+    return true;
+  }
+
+  // ---- undici DispatchHandler -------------------------------------------------------------------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.phase === Phase.Done) {
+      controller.abort(new ProxyError('EK_UPSTREAM_RESET', 'exchange already settled'));
+      return;
+    }
+    this.phase = Phase.Connected;
+    if (this.isClientGone) controller.abort(new Error('client closed the connection'));
+    else if (this.abortCode !== undefined) controller.abort(new ProxyError(this.abortCode));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    // 1xx informational responses (100 Continue, 103 Early Hints) are not forwarded.
+    if (statusCode < 200 || this.phase === Phase.Done) return;
+    this.isResponseStarted = true;
+    this.statusCode = statusCode;
+    this.reportOutcome(statusCode >= 500);
+    const out: string[] = [];
+    const raw = controller.rawHeaders;
+    if (Array.isArray(raw) && (raw.length === 0 || Buffer.isBuffer(raw[0]))) filterResponseHeaders(raw as Buffer[], out);
+    else filterResponseHeaderObject(headers, out);
+    const setCookie = this.outcome.setCookie;
+    if (setCookie !== undefined) out.push('set-cookie', this.isCookieSecure && !/;\s*secure/i.test(setCookie) ? `${setCookie}; Secure` : setCookie);
+    if (this.context.isClosing) out.push('connection', 'close');
+    if (statusMessage) this.res.writeHead(statusCode, statusMessage, out);
+    else this.res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.responseBytes += chunk.length;
+    if (!this.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.phase === Phase.Done) return;
+    this.res.end();
+    this.settle();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (this.phase === Phase.Done) return;
+    const wasConnected = this.phase === Phase.Connected;
+    if (this.isClientGone) return this.settle();
+    const code = this.abortCode ?? classifyUpstreamError(error, wasConnected);
+    const isBackendFault = this.abortCode === undefined || this.abortCode === 'EK_REQUEST_TIMEOUT';
+    if (isBackendFault) this.reportOutcome(true);
+    if (this.abortCode === undefined && this.mayRetry(code)) {
+      this.releaseSlot();
+      this.excluded = this.backend;
+      this.retriesLeft--;
+      if (this.pickAndForward()) return;
+      // No other backend to try: answer with the failure of the one we tried.
+    }
+    this.answerError(code);
+    this.settle();
+  }
+
+  // ---- request body (RequestBodyOwner) ---------------------------------------------------------
+
+  onBodyChunk(byteLength: number): boolean {
+    if (this.phase === Phase.Done) return false;
+    this.bodyBytes += byteLength;
+    this.lastBodyChunkMs = performance.now();
+    if (this.bodyBytes > this.maxBodyBytes) {
+      this.terminate('EK_BODY_TOO_LARGE');
+      return false;
+    }
+    return true;
+  }
+
+  onBodyEnd(): void {
+    this.isBodyComplete = true;
+    if (this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  // ---- ending -----------------------------------------------------------------------------------
+
+  /** The client went away: abort the upstream request and free the slot. */
+  clientGone(): void {
+    if (this.phase === Phase.Done) return;
+    this.isClientGone = true;
+    if (this.phase === Phase.Picking || this.phase === Phase.Queued) return this.settle();
+    this.body?.destroy();
+    // Without a controller undici has not connected yet; onRequestStart or onResponseError settles.
+    this.controller?.abort(new Error('client closed the connection'));
+  }
+
+  /** The proxy ends the exchange itself (a timeout, a body over max_body_size). */
+  terminate(code: ProxyErrorCode): void {
+    if (this.phase === Phase.Done) return;
+    if (this.phase === Phase.Picking || this.phase === Phase.Queued) {
+      this.answerError(code);
+      return this.settle();
+    }
+    this.abortCode = code;
+    if (this.controller !== undefined) {
+      this.controller.abort(new ProxyError(code));
+      return;
+    }
+    // Still connecting: answer now; onRequestStart aborts or onResponseError settles later.
+    this.answerError(code);
+  }
+
+  /** Called by the queue timer. */
+  queueTimedOut(): void {
+    this.queueTimer = undefined;
+    if (this.phase !== Phase.Queued) return;
+    this.answerWithoutBackend('EK_QUEUE_TIMEOUT');
+  }
+
+  /** Called by the idle timer while the request body streams. */
+  checkBodyIdle(): void {
+    this.idleTimer = undefined;
+    if (this.phase === Phase.Done || this.isBodyComplete) return;
+    const silentMs = performance.now() - this.lastBodyChunkMs;
+    if (silentMs >= this.idleMs) return this.terminate('EK_CLIENT_IDLE_TIMEOUT');
+    this.idleTimer = setTimeout(onBodyIdleCheck, this.idleMs - silentMs + 1, this);
+  }
+
+  resumeUpstream(): void {
+    this.controller?.resume();
+  }
+
+  private answerWithoutBackend(code: ProxyErrorCode): void {
+    this.answerError(code);
+    this.settle();
+  }
+
+  private mayRetry(code: ProxyErrorCode): boolean {
+    if (this.retriesLeft <= 0 || this.isResponseStarted || this.res.headersSent) return false;
+    if (code !== 'EK_UPSTREAM_CONNECT_FAILED' && code !== 'EK_UPSTREAM_CONNECT_TIMEOUT' && code !== 'EK_UPSTREAM_RESET') return false;
+    return this.body === undefined || this.body.isPristine;
+  }
+
+  private reportOutcome(isFailure: boolean): void {
+    if (this.isOutcomeReported || this.backend === undefined) return;
+    this.isOutcomeReported = true;
+    this.context.outcomes.recordOutcome(this.backend, isFailure);
+  }
+
+  private answerError(code: ProxyErrorCode): void {
+    if (this.errorCode !== undefined) return;
+    this.errorCode = code;
+    if (this.isClientGone || this.res.destroyed) return;
+    if (this.res.headersSent) {
+      // Mid-response there is no way to tell the client but to cut the connection.
+      this.res.destroy();
+      return;
+    }
+    this.statusCode = PROXY_ERRORS[code].statusCode;
+    // A client that stopped sending will not read a drain to its end; close its connection instead.
+    const mustClose = this.context.isClosing || code === 'EK_CLIENT_IDLE_TIMEOUT';
+    sendError(this.res, code, mustClose);
+    if (!mustClose && !this.isBodyComplete) drainRequest(this.req);
+  }
+
+  private releaseSlot(): void {
+    if (!this.isAcquired) return;
+    this.isAcquired = false;
+    release(this.pool.members, this.backend as BackendState);
+    this.pool.queue.wake();
+  }
+
+  /** Exactly once per exchange: timers, slot, queue, telemetry, access log. */
+  private settle(): void {
+    if (this.phase === Phase.Done) return;
+    const wasQueued = this.phase === Phase.Queued;
+    this.phase = Phase.Done;
+    if (wasQueued) this.pool.queue.cancel(this);
+    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
+    if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.queueTimer = this.totalTimer = this.idleTimer = undefined;
+    if (this.body !== undefined && !this.body.destroyed) this.body.destroy();
+    if (!this.isBodyComplete && !this.isClientGone) drainRequest(this.req);
+    this.releaseSlot();
+    const status = this.statusCode === 0 || (this.isClientGone && !this.isResponseStarted) ? CLIENT_CLOSED_STATUS : this.statusCode;
+    const latencyMs = performance.now() - this.startMs;
+    const { telemetry, accessLog } = this.context;
+    if (this.backend !== undefined) {
+      telemetry.recordRequest(this.backend, status, latencyMs, this.bodyBytes, this.responseBytes, this.outcome.isPinned, this.outcome.isSpilled);
+    } else if (this.errorCode !== undefined) {
+      telemetry.recordProxyError(this.pool.name, this.errorCode);
+    }
+    if (accessLog !== undefined) {
+      accessLog.write({
+        method: this.req.method as string,
+        host: this.req.headers.host ?? '',
+        path: this.req.url as string,
+        status,
+        pool: this.pool.name,
+        backend: this.backend?.id ?? '',
+        latencyMs,
+        bytesIn: this.bodyBytes,
+        bytesOut: this.responseBytes,
+        clientIp: this.pickRequest.sourceIp,
+        isPinned: this.outcome.isPinned,
+        error: this.errorCode ?? '',
+      });
+    }
+    this.context.exchangeDone(this);
+  }
+}
+
+/** Maps an undici error to our code. Before the socket connected, every failure is a connect failure. */
+export function classifyUpstreamError(error: Error, wasConnected: boolean): ProxyErrorCode {
+  if (error instanceof ProxyError) return error.code;
+  const code = (error as { code?: string }).code;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'EK_UPSTREAM_CONNECT_TIMEOUT';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'EK_UPSTREAM_TIMEOUT';
+  if (code === 'UND_ERR_BODY_TIMEOUT') return 'EK_UPSTREAM_IDLE_TIMEOUT';
+  return wasConnected ? 'EK_UPSTREAM_RESET' : 'EK_UPSTREAM_CONNECT_FAILED';
+}
+
+function hasSelectableBackend(members: PoolMembers): boolean {
+  const backends = members.backends;
+  for (let i = 0; i < backends.length; i++) if (selectableWeight(members, backends[i]) > 0) return true;
+  return false;
+}
+
+function onClientClose(this: TrackedResponse): void {
+  if (this.writableFinished) return;
+  this[kExchange]?.clientGone();
+}
+
+function onClientDrain(this: TrackedResponse): void {
+  this[kExchange]?.resumeUpstream();
+}
+
+function onQueueTimeout(exchange: Exchange): void {
+  exchange.queueTimedOut();
+}
+
+function onTotalTimeout(exchange: Exchange): void {
+  exchange.terminate('EK_REQUEST_TIMEOUT');
+}
+
+function onBodyIdleCheck(exchange: Exchange): void {
+  exchange.checkBodyIdle();
+}
