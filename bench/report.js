@@ -69,10 +69,11 @@ export function fixedRateTable(results) {
     name === 'direct' ? '—' : fixed(r.p99Ms - directP99, 2),
     fixed(r.p999Ms, 2),
     fixed(r.serviceP99Ms, 2),
+    fixed(r.sendLagP99Ms, 2),
     fixed(r.peakRssMiB === undefined ? NaN : mibToMb(r.peakRssMiB), 0),
     String(r.errors),
   ]);
-  const header = ['target', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99 - direct', 'p99.9 ms', 'service p99', 'peak RSS MB', 'errors'];
+  const header = ['target', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99 - direct', 'p99.9 ms', 'service p99', 'send lag p99', 'peak RSS MB', 'errors'];
   return formatTable(header, rows);
 }
 

@@ -112,6 +112,7 @@ async function fixedRatePass(children, targets) {
       p99Ms: middle('p99Ms'),
       p999Ms: middle('p999Ms'),
       serviceP99Ms: middle('serviceP99Ms'),
+      sendLagP99Ms: middle('sendLagP99Ms'),
       errors: list.reduce((sum, run) => sum + run.errors, 0),
       peakRssMiB: target.child ? peakRssMiB(target.child.pid) : undefined,
     };
@@ -172,7 +173,7 @@ async function main() {
     log('range: slowest-fastest round. peak RSS: VmHWM of the proxy process tree over the whole pass.');
     log(`\n== latency at ${settings.rate} req/s for ${settings.fixedDurationS}s, median of ${settings.fixedRounds} interleaved round(s), from the scheduled send time ==`);
     log(fixedRateTable(open));
-    log('service p99: from the actual send (no coordinated-omission correction), for comparison.');
+    log('service p99: from the actual send (no coordinated-omission correction). send lag p99: how late the generator itself sent.');
     const checks = checkTargets(throughput.summary, open);
     log('\n== targets (issue: Benchmark) ==');
     log(formatTargets(checks));
