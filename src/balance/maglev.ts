@@ -14,19 +14,16 @@ import { hashString } from './string-hash.js';
 // Neighbouring entries belong to backends in a well-mixed order, so one hot backend's overflow
 // spreads over the others instead of landing on a single neighbour.
 
-/** Prime table sizes (the paper's 65537 is the largest); a pool uses the smallest with ≥ 1000 slots per backend. */
-const TABLE_SIZES = [1021, 2039, 4093, 8191, 16381, 32749, 65537];
-const SLOTS_PER_BACKEND = 1000;
+/**
+ * The table size M, the paper's 65537 (prime, so every skip generates a full permutation). It is fixed
+ * rather than scaled to the pool: a different M reshuffles nearly every key, so a table that grew
+ * when a backend was added would move every session. With 65537 entries slot counts follow weights
+ * to a fraction of a percent for pools up to a few hundred backends (the paper asks for M ≫ 100 × N).
+ * A build takes a few milliseconds and happens only on the first pick after members.version changes.
+ */
+export const MAGLEV_TABLE_SIZE = 65537;
 const OFFSET_SEED = 0x9e3779b9;
 const SKIP_SEED = 0x7f4a7c15;
-
-/** The Maglev table size for a pool of `backendCount` weighted backends. */
-export function maglevTableSize(backendCount: number): number {
-  for (const size of TABLE_SIZES) {
-    if (size >= backendCount * SLOTS_PER_BACKEND) return size;
-  }
-  return TABLE_SIZES[TABLE_SIZES.length - 1];
-}
 
 export class MaglevTable implements ConsistentHashTable {
   readonly slotCount: number;
@@ -42,7 +39,7 @@ export class MaglevTable implements ConsistentHashTable {
       this.entries = new Int32Array(0);
       return;
     }
-    const size = maglevTableSize(count);
+    const size = MAGLEV_TABLE_SIZE;
     this.slotCount = size;
     const entries = new Int32Array(size).fill(-1);
     const offsets = new Float64Array(count);

@@ -4,7 +4,6 @@ import { countIdlePicks, makeMembers, makeOutcome, makePoolConfig, makeRequest, 
 
 // Shares over 100,000 picks against weight shares. Weights include a 0, which must never be picked.
 const WEIGHTS = [50, 30, 15, 5, 0];
-const TOTAL_WEIGHT = 100;
 const PICKS = 100_000;
 
 function expectSharesWithin(counts: Map<string, number>, weights: readonly number[], tolerance: number): void {
