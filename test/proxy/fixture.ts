@@ -139,3 +139,32 @@ export async function until(condition: () => boolean, timeoutMs = 5000): Promise
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * A TCP port whose accept queue is full, so new connections hang in SYN-SENT: the way to make a
+ * connect time out on 127.0.0.1. Python holds a socket that listens with backlog 0 and never
+ * accepts (Node's net.Server always accepts); a few connections fill its queue.
+ */
+export async function startBlackhole(): Promise<{ port: number; close(): void }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  const fillers = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined));
+  // Wait until the queue is full: a probe connection then stays pending.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return {
+    port,
+    close: () => {
+      for (const socket of fillers) socket.destroy();
+      child.kill();
+    },
+  };
+}
+
+/** A port on 127.0.0.1 that refuses connections (it was just listened on and closed). */
+export async function refusingPort(): Promise<number> {
+  const backend = await startBackend(() => undefined);
+  await backend.close();
+  return backend.port;
+}
