@@ -156,6 +156,7 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
   private onRequest(req: IncomingMessage, res: ServerResponse, proto: string): void {
     const snapshot = this.current;
     const headers = req.headers;
+    if (headers.host === undefined && req.httpVersionMinor === 1) return this.answerAlone(req, res, '', 'EK_BAD_REQUEST', false);
     const route = matchRoute(snapshot.routes, hostWithoutPort(headers.host), req.url as string, headers);
     const contentLength = headers['content-length'];
     const hasBody = headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0');
@@ -181,7 +182,7 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
   }
 
   private answerAlone(req: IncomingMessage, res: ServerResponse, poolName: string, code: ProxyErrorCode, hasBody: boolean): void {
-    sendError(res, code, this.closing !== undefined);
+    sendError(res, code, this.closing !== undefined || code === 'EK_BAD_REQUEST');
     if (hasBody) drainRequest(req);
     this.telemetry.recordProxyError(poolName, code);
     if (this.accessLog !== undefined) {
@@ -272,7 +273,9 @@ function serverOptions() {
     requestTimeout: 0,
     headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
     keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
-    requireHostHeader: true,
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400; we do it (onRequest) so the
+    // answer carries x-evenkeel-error like every other refusal.
+    requireHostHeader: false,
     noDelay: true,
   };
 }
