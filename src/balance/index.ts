@@ -1,5 +1,5 @@
 // The balance/ room: choosing a backend for a request. Other rooms import only from here.
-import type { PoolConfig } from '../config/index.js';
+import { DEFAULT_PERSISTENCE_COOKIE, type PoolConfig } from '../config/index.js';
 import type { PoolMembers } from './backend.js';
 import { CookiePersistencePicker } from './cookie-persistence.js';
 import { BalanceConfigError } from './errors.js';
@@ -26,8 +26,6 @@ export { WeightedRandomPicker } from './weighted-random.js';
 export { CookiePersistencePicker } from './cookie-persistence.js';
 export { TablePersistencePicker } from './table-persistence.js';
 
-/** The persistence cookie's name when `persistence.name` is not set. */
-export const DEFAULT_COOKIE_NAME = 'ek_session';
 /** The load bound factor c when a pool has no `hash` section. */
 export const DEFAULT_BOUND_FACTOR = 1.25;
 
@@ -42,7 +40,8 @@ export interface PickerOptions {
 
 /**
  * The picker for one pool: its algorithm, wrapped in session persistence when `persistence.by` is
- * not none. Throws BalanceConfigError when a header or cookie key has no name.
+ * not none. Throws BalanceConfigError when a header or cookie key has no name (the config loader
+ * already rejects that; this guards configs built in code).
  */
 export function createPicker(pool: PoolConfig, members: PoolMembers, options: PickerOptions): Picker {
   const now = options.now ?? Date.now;
@@ -57,7 +56,7 @@ export function createPicker(pool: PoolConfig, members: PoolMembers, options: Pi
         throw new BalanceConfigError('EK_BALANCE_COOKIE_SECRET_REQUIRED', `pool "${members.name}" uses cookie persistence but no cookie secret was given; set proxy.cookie_secret`);
       }
       return new CookiePersistencePicker(members, base, {
-        cookieName: persistence.name ?? DEFAULT_COOKIE_NAME,
+        cookieName: persistence.name ?? DEFAULT_PERSISTENCE_COOKIE,
         ttlMs: persistence.ttl,
         boundFactor: persistence.bound,
         secret: options.cookieSecret,
