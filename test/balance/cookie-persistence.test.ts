@@ -56,9 +56,10 @@ describe('cookie persistence', () => {
     expect(outcome.setCookie).toContain(`ek_session=${first?.id}.${Math.floor(clock.nowMs / 1000) + 1800}.`);
   });
 
-  it('ignores an expired cookie: fresh pick, not pinned, new cookie', () => {
+  it('ignores an expired cookie, even one honoured (and remembered as genuine) before: fresh pick, not pinned, new cookie', () => {
     const { pick, clock } = setup();
     const [, fresh] = pick();
+    expect(pick(cookieOf(fresh))[1].isPinned).toBe(true);
     clock.nowMs += TTL_MS + 1000;
     const [, outcome] = pick(cookieOf(fresh));
     expect(outcome.isPinned).toBe(false);
@@ -68,6 +69,8 @@ describe('cookie persistence', () => {
   it('ignores forged cookies: another backend, a pushed-back expiry, a wrong secret or garbage', () => {
     const { pick } = setup();
     const [, fresh] = pick();
+    // The genuine cookie is honoured first, so forgeries are also checked against a warm cache.
+    expect(pick(cookieOf(fresh))[1].isPinned).toBe(true);
     const [id, expiry, mac] = cookieOf(fresh).slice('ek_session='.length).split('.');
     const otherId = id === 'a' ? 'b' : 'a';
     const wrongSecretMac = createHmac('sha256', 'not-the-secret-at-all').update('web').update('\0').update(`${otherId}.${expiry}`).digest().subarray(0, 16).toString('base64url');
