@@ -17,7 +17,8 @@ const EXPIRED_SWEEP_PER_INSERT = 8;
 
 export class StickTable {
   readonly capacity: number;
-  readonly ttlMs: number;
+  /** Writable: a reload that changes `persistence.ttl` keeps the table and applies to later uses. */
+  ttlMs: number;
   private readonly entries = new Map<string, StickEntry>();
 
   constructor(capacity: number, ttlMs: number) {

@@ -17,6 +17,25 @@ import { hashString } from './string-hash.js';
 /** HAProxy's usual stick-table size; about 100 bytes per entry. */
 export const STICK_TABLE_CAPACITY = 100_000;
 
+/**
+ * A reload builds a new picker but keeps the pool's PoolMembers (see proxy/snapshot.ts), so the stick
+ * table is kept with the members: sessions survive a config change as in-flight counts do. It is
+ * reused only while the key stays the same (same `by` and header name).
+ */
+const stickTablesByMembers = new WeakMap<PoolMembers, { keyDescription: string; table: StickTable }>();
+
+function stickTableFor(members: PoolMembers, options: TablePersistenceOptions): StickTable {
+  const keyDescription = options.by === 'header' ? `header:${options.headerName.toLowerCase()}` : 'source_ip';
+  const existing = stickTablesByMembers.get(members);
+  if (existing !== undefined && existing.keyDescription === keyDescription && existing.table.capacity === options.capacity) {
+    existing.table.ttlMs = options.ttlMs;
+    return existing.table;
+  }
+  const table = new StickTable(options.capacity, options.ttlMs);
+  stickTablesByMembers.set(members, { keyDescription, table });
+  return table;
+}
+
 export interface TablePersistenceOptions {
   by: 'header' | 'source_ip';
   /** Header name when by is header. */
@@ -46,7 +65,7 @@ export class TablePersistencePicker implements Picker {
     this.base = base;
     this.options = options;
     this.headerName = options.headerName.toLowerCase();
-    this.stickTable = new StickTable(options.capacity, options.ttlMs);
+    this.stickTable = stickTableFor(members, options);
   }
 
   pick(request: PickRequest, outcome: PickOutcome, exclude: BackendState | undefined): BackendState | undefined {
@@ -58,14 +77,11 @@ export class TablePersistencePicker implements Picker {
     }
     const nowMs = this.options.now();
     const entry = this.stickTable.lookup(key, nowMs);
-    if (entry !== undefined) {
+    // A backend removed by a reload keeps its old index; it is a member only if it is still there.
+    // An entry for a removed backend is treated like no entry, as a cookie naming one is.
+    if (entry !== undefined && members.backends[entry.backend.index] === entry.backend) {
       const pinned = entry.backend;
-      // A backend removed by a reload keeps its old index; it is a member only if it is still there.
-      if (
-        members.backends[pinned.index] === pinned &&
-        isPickable(members, pinned, exclude) &&
-        isWithinBound(members, pinned, this.totalWeight, this.options.boundFactor)
-      ) {
+      if (isPickable(members, pinned, exclude) && isWithinBound(members, pinned, this.totalWeight, this.options.boundFactor)) {
         outcome.isPinned = true;
         this.stickTable.renew(key, entry, nowMs);
         return pinned;

@@ -182,3 +182,33 @@ describe('stick table', () => {
     expect(table.size).toBe(0);
   });
 });
+
+describe('stick tables across reloads', () => {
+  it('keeps sessions when a reload builds a new picker for the same pool members', () => {
+    const members = makeNamedMembers(4);
+    const config = makePoolConfig({ persistence: { by: 'header', name: 'x-session' } });
+    const before = createPicker(config, members, { cookieSecret: 'x' });
+    // Pin a session away from its hash owner by loading the owner past the bound, then release.
+    const request = makeRequest('10.0.0.1', '/', { 'x-session': 'moved' });
+    const owner = before.pick(request, makeOutcome(), undefined) as BackendState;
+    for (let i = 0; i < 4; i++) acquire(members, owner);
+    const spilledTo = before.pick(request, makeOutcome(), undefined) as BackendState;
+    expect(spilledTo).not.toBe(owner);
+    for (let i = 0; i < 4; i++) release(members, owner);
+    members.touch();
+    const after = createPicker(config, members, { cookieSecret: 'x' });
+    const outcome = makeOutcome();
+    expect(after.pick(request, outcome, undefined)).toBe(spilledTo);
+    expect(outcome.isPinned).toBe(true);
+  });
+
+  it('starts a new table when the reload changes the persistence key', () => {
+    const members = makeNamedMembers(4);
+    const byHeader = createPicker(makePoolConfig({ persistence: { by: 'header', name: 'x-session' } }), members, { cookieSecret: 'x' });
+    byHeader.pick(makeRequest('10.0.0.1', '/', { 'x-session': 'abc' }), makeOutcome(), undefined);
+    const byOtherHeader = createPicker(makePoolConfig({ persistence: { by: 'header', name: 'x-tenant' } }), members, { cookieSecret: 'x' });
+    const outcome = makeOutcome();
+    byOtherHeader.pick(makeRequest('10.0.0.1', '/', { 'x-tenant': 'abc' }), outcome, undefined);
+    expect(outcome.isPinned).toBe(false);
+  });
+});
