@@ -42,13 +42,14 @@ export class MaglevTable implements ConsistentHashTable {
     const size = MAGLEV_TABLE_SIZE;
     this.slotCount = size;
     const entries = new Int32Array(size).fill(-1);
-    const offsets = new Float64Array(count);
-    const skips = new Float64Array(count);
-    const nexts = new Float64Array(count);
+    // positions[i] is backend i's next preferred slot, (offset + next × skip) mod M, advanced by
+    // adding skip rather than recomputed, so the build is additions and comparisons only.
+    const positions = new Int32Array(count);
+    const skips = new Int32Array(count);
     const credits = new Float64Array(count);
     let maxWeight = 0;
     for (let i = 0; i < count; i++) {
-      offsets[i] = hashString(ids[i], OFFSET_SEED) % size;
+      positions[i] = hashString(ids[i], OFFSET_SEED) % size;
       skips[i] = (hashString(ids[i], SKIP_SEED) % (size - 1)) + 1;
       if (weights[i] > maxWeight) maxWeight = weights[i];
     }
@@ -58,13 +59,15 @@ export class MaglevTable implements ConsistentHashTable {
         credits[i] += weights[i];
         if (credits[i] < maxWeight) continue;
         credits[i] -= maxWeight;
-        let slot = (offsets[i] + nexts[i] * skips[i]) % size;
+        const skip = skips[i];
+        let slot = positions[i];
         while (entries[slot] >= 0) {
-          nexts[i]++;
-          slot = (offsets[i] + nexts[i] * skips[i]) % size;
+          slot += skip;
+          if (slot >= size) slot -= size;
         }
         entries[slot] = memberIndexes[i];
-        nexts[i]++;
+        slot += skip;
+        positions[i] = slot >= size ? slot - size : slot;
         filled++;
       }
     }
