@@ -52,6 +52,32 @@ describe('retries', () => {
     expect(after.every((r) => r.status === 200 && r.text === 'survivor')).toBe(true);
   });
 
+  it('retries a GET when the backend resets the connection before answering', async () => {
+    const { createServer } = await import('node:net');
+    const resetter = createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    resetter.listen(0, '127.0.0.1');
+    await once(resetter, 'listening');
+    cleanups.push(() => new Promise((resolve) => resetter.close(resolve)));
+    const good = await backend((_req, res) => res.end('good'));
+    const resetPort = (resetter.address() as { port: number }).port;
+    const { proxy, agent } = await proxyFor(poolConfig([`http://127.0.0.1:${resetPort}`, good.url]));
+    const results = await Promise.all([1, 2, 3, 4].map(() => get(agent, proxy.url)));
+    expect(results.every((r) => r.status === 200 && r.text === 'good')).toBe(true);
+    expect(proxy.outcomes.outcomes.filter((o) => o.backend === 'b1' && o.isFailure).length).toBe(2);
+  });
+
+  it('answers 502 EK_UPSTREAM_RESET when the only backend resets the connection', async () => {
+    const { createServer } = await import('node:net');
+    const resetter = createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    resetter.listen(0, '127.0.0.1');
+    await once(resetter, 'listening');
+    cleanups.push(() => new Promise((resolve) => resetter.close(resolve)));
+    const resetPort = (resetter.address() as { port: number }).port;
+    const { proxy, agent } = await proxyFor(poolConfig([`http://127.0.0.1:${resetPort}`]));
+    expect(await get(agent, proxy.url)).toMatchObject({ status: 502, code: 'EK_UPSTREAM_RESET' });
+    expect(proxy.telemetry.requests).toEqual([expect.objectContaining({ backend: 'b1', statusCode: 502 })]);
+  });
+
   it('does not retry a POST: it answers 502 EK_UPSTREAM_CONNECT_FAILED', async () => {
     const good = await backend((req, res) => {
       req.resume();

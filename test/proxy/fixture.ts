@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo } from 'node:net';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/index.js';
 import { createPicker, type BackendState } from '../../src/balance/index.js';
-import { buildSnapshot, ProxyServer, type ProxySnapshot } from '../../src/proxy/index.js';
+import { buildSnapshot, ProxyServer, type ProxyServerOptions, type ProxySnapshot } from '../../src/proxy/index.js';
 import type { BackendKey, TelemetrySink } from '../../src/telemetry/sink.js';
 
 export interface RecordedRequest {
@@ -91,11 +91,11 @@ export function makeSnapshot(config: Config, previous?: ProxySnapshot): ProxySna
   return buildSnapshot(config, previous, (pool, members) => createPicker(pool, members, { cookieSecret: 'test-secret-0123456789' }));
 }
 
-export async function startProxy(config: Config): Promise<RunningProxy> {
+export async function startProxy(config: Config, extra: Partial<ProxyServerOptions> = {}): Promise<RunningProxy> {
   const telemetry = new RecordingTelemetry();
   const outcomes = new RecordingOutcomes();
   const snapshot = makeSnapshot(config);
-  const server = new ProxyServer({ snapshot, telemetry, outcomes });
+  const server = new ProxyServer({ snapshot, telemetry, outcomes, ...extra });
   const address = await server.listenHttp('127.0.0.1', 0);
   return {
     server,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
+import type { AccessLogEntry } from '../../src/telemetry/sink.js';
 import { poolConfig, rawExchange, startBackend, startProxy, type Backend, type RunningProxy } from './fixture.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -109,5 +110,37 @@ describe('forwarding', () => {
     const response = await request(proxy.url, { dispatcher: agent });
     await response.body.text();
     expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+  });
+
+  it('adds the persistence cookie to the backend\'s own cookies', async () => {
+    const backend = await startBackend((_req, res) => {
+      res.setHeader('set-cookie', 'app=1');
+      res.end();
+    });
+    cleanups.push(() => backend.close());
+    const proxy = await startProxy(poolConfig([backend.url], { pool: { persistence: { by: 'cookie', name: 'ek_session' } } }));
+    cleanups.push(() => proxy.close());
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    const response = await request(proxy.url, { dispatcher: agent });
+    await response.body.text();
+    const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
+    expect(cookies[0]).toBe('app=1');
+    expect(cookies[1]).toMatch(/^ek_session=/);
+    expect(cookies[1]).not.toMatch(/Secure/);
+  });
+
+  it('writes one access log entry per request when an access log is given', async () => {
+    const entries: AccessLogEntry[] = [];
+    const backend = await startBackend((_req, res) => res.end('four'));
+    cleanups.push(() => backend.close());
+    const proxy = await startProxy(poolConfig([backend.url]), { accessLog: { write: (entry) => entries.push(entry) } });
+    cleanups.push(() => proxy.close());
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    await (await request(`${proxy.url}/logged?x=1`, { dispatcher: agent })).body.text();
+    expect(entries).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/logged?x=1', status: 200, pool: 'web', backend: 'b1', bytesOut: 4, clientIp: '127.0.0.1', error: '' }),
+    ]);
   });
 });
