@@ -67,4 +67,22 @@ describe('consistent hashing', () => {
     members.touch();
     for (let i = 0; i < 100; i++) expect(picker.pick(makeRequest(`10.1.0.${i}`), makeOutcome(), undefined)?.id).toBe('y');
   });
+
+  it('builds its table once per members.version, not per pick: a weight written without touch() is seen only after touch()', () => {
+    const members = makeNamedMembers(3);
+    const before = assignments(members, 'maglev');
+    const picker = new HashPicker(members, { table: 'maglev', key: new RequestKey('header', 'x-user'), boundFactor: Infinity, random: seededRandom(3) });
+    const headers: Record<string, string> = {};
+    const request = makeRequest('10.0.0.1', '/', headers);
+    const pickAll = () => Array.from({ length: 2000 }, (_, i) => {
+      headers['x-user'] = `user-${i}`;
+      return picker.pick(request, makeOutcome(), undefined)?.id;
+    });
+    const first = pickAll();
+    expect(first).toEqual(before.slice(0, 2000));
+    members.backends[0].weight = members.backends[0].effectiveWeight = 10;
+    expect(pickAll()).toEqual(first);
+    members.touch();
+    expect(pickAll()).not.toEqual(first);
+  });
 });
