@@ -1,0 +1,151 @@
+import { sql, type Kysely, type Migration, type MigrationProvider, type CreateTableBuilder } from 'kysely';
+import { ALERT_STATES, APPROVAL_DECISIONS, CHANGE_SOURCES, CHANGE_STATUSES } from './tables.js';
+import { GENESIS_HASH } from './genesis.js';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/** Kysely records applied migrations here; `evenkeel_schema_version` is the schema version table. */
+export const MIGRATION_TABLE = 'evenkeel_schema_version';
+export const MIGRATION_LOCK_TABLE = 'evenkeel_schema_version_lock';
+
+/**
+ * Migrations live in code, not in files next to the build output, so a packaged evenkeel cannot
+ * lose them. Names sort lexically; never edit a released migration, add the next one.
+ */
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+  };
+  return { getMigrations: () => Promise.resolve(migrations) };
+}
+
+// Kysely migrations are untyped by design: they run against whatever schema existed before them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+function oneOf(column: string, values: readonly string[]) {
+  return sql`${sql.ref(column)} in (${sql.join(values.map((value) => sql.lit(value)))})`;
+}
+
+/** An integer id the database assigns: SQLite's rowid alias, PostgreSQL's identity column. */
+function withGeneratedId<T extends string>(table: CreateTableBuilder<T>, dialect: StoreDialect): CreateTableBuilder<T, 'id'> {
+  return dialect === 'sqlite'
+    ? table.addColumn('id', 'integer', (column) => column.primaryKey().autoIncrement())
+    : table.addColumn('id', 'bigint', (column) => column.primaryKey().generatedByDefaultAsIdentity());
+}
+
+async function createInitialSchema(db: AnyDb, dialect: StoreDialect): Promise<void> {
+  await db.schema
+    .createTable('config_versions')
+    .addColumn('version', 'bigint', (column) => column.primaryKey())
+    .addColumn('created_at', 'bigint', (column) => column.notNull())
+    .addColumn('author', 'text', (column) => column.notNull())
+    .addColumn('source', 'text', (column) => column.notNull())
+    .addColumn('reason', 'text', (column) => column.notNull())
+    .addColumn('config_json', 'text', (column) => column.notNull())
+    .addColumn('config_yaml', 'text')
+    .addColumn('parent_version', 'bigint', (column) => column.references('config_versions.version'))
+    .addCheckConstraint('config_versions_source', oneOf('source', CHANGE_SOURCES))
+    .execute();
+
+  await withGeneratedId(db.schema.createTable('change_requests'), dialect)
+    .addColumn('status', 'text', (column) => column.notNull())
+    .addColumn('author', 'text', (column) => column.notNull())
+    .addColumn('source', 'text', (column) => column.notNull())
+    .addColumn('reason', 'text', (column) => column.notNull())
+    .addColumn('base_version', 'bigint', (column) => column.references('config_versions.version'))
+    .addColumn('proposed_config_json', 'text', (column) => column.notNull())
+    .addColumn('proposed_config_yaml', 'text')
+    .addColumn('diff_json', 'text')
+    .addColumn('simulation_json', 'text')
+    .addColumn('flagged', 'integer', (column) => column.notNull().defaultTo(0))
+    .addColumn('created_at', 'bigint', (column) => column.notNull())
+    .addColumn('updated_at', 'bigint', (column) => column.notNull())
+    .addColumn('applied_version', 'bigint', (column) => column.references('config_versions.version'))
+    .addCheckConstraint('change_requests_status', oneOf('status', CHANGE_STATUSES))
+    .addCheckConstraint('change_requests_source', oneOf('source', CHANGE_SOURCES))
+    .addCheckConstraint('change_requests_flagged', sql`flagged in (0, 1)`)
+    .execute();
+  await db.schema.createIndex('change_requests_by_status').on('change_requests').columns(['status', 'id']).execute();
+
+  await withGeneratedId(db.schema.createTable('approvals'), dialect)
+    .addColumn('change_id', 'bigint', (column) => column.notNull().references('change_requests.id'))
+    .addColumn('approver', 'text', (column) => column.notNull())
+    .addColumn('decision', 'text', (column) => column.notNull())
+    .addColumn('comment', 'text')
+    .addColumn('at', 'bigint', (column) => column.notNull())
+    .addCheckConstraint('approvals_decision', oneOf('decision', APPROVAL_DECISIONS))
+    // One decision per person per change: approving twice must not count twice.
+    .addUniqueConstraint('approvals_one_per_approver', ['change_id', 'approver'])
+    .execute();
+
+  await db.schema
+    .createTable('events')
+    .addColumn('seq', 'bigint', (column) => column.primaryKey())
+    .addColumn('at', 'bigint', (column) => column.notNull())
+    .addColumn('kind', 'text', (column) => column.notNull())
+    .addColumn('actor', 'text', (column) => column.notNull())
+    .addColumn('subject', 'text', (column) => column.notNull())
+    .addColumn('data_json', 'text', (column) => column.notNull())
+    .addColumn('prev_hash', 'text', (column) => column.notNull())
+    .addColumn('hash', 'text', (column) => column.notNull())
+    .execute();
+  await db.schema.createIndex('events_by_at').on('events').columns(['at', 'seq']).execute();
+  await db.schema.createIndex('events_by_kind').on('events').columns(['kind', 'seq']).execute();
+  await db.schema.createIndex('events_by_hash').on('events').column('hash').execute();
+
+  await db.schema
+    .createTable('event_chain_head')
+    .addColumn('id', 'integer', (column) => column.primaryKey())
+    .addColumn('last_seq', 'bigint', (column) => column.notNull())
+    .addColumn('last_hash', 'text', (column) => column.notNull())
+    .addCheckConstraint('event_chain_head_single_row', sql`id = 1`)
+    .execute();
+  await db.insertInto('event_chain_head').values({ id: 1, last_seq: 0, last_hash: GENESIS_HASH }).execute();
+
+  await db.schema
+    .createTable('tokens')
+    .addColumn('id', 'text', (column) => column.primaryKey())
+    .addColumn('name', 'text', (column) => column.notNull().unique())
+    .addColumn('role', 'text', (column) => column.notNull())
+    .addColumn('secret_hash', 'text', (column) => column.notNull())
+    .addColumn('created_at', 'bigint', (column) => column.notNull())
+    .addColumn('created_by', 'text', (column) => column.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .addColumn('last_used_at', 'bigint')
+    .execute();
+
+  await withGeneratedId(db.schema.createTable('alerts'), dialect)
+    .addColumn('rule', 'text', (column) => column.notNull())
+    .addColumn('pool', 'text')
+    .addColumn('state', 'text', (column) => column.notNull())
+    .addColumn('started_at', 'bigint', (column) => column.notNull())
+    .addColumn('resolved_at', 'bigint')
+    .addColumn('data_json', 'text', (column) => column.notNull().defaultTo('{}'))
+    .addCheckConstraint('alerts_state', oneOf('state', ALERT_STATES))
+    .execute();
+  await db.schema.createIndex('alerts_by_state').on('alerts').columns(['state', 'started_at']).execute();
+
+  await db.schema
+    .createTable('nodes')
+    .addColumn('id', 'text', (column) => column.primaryKey())
+    .addColumn('hostname', 'text', (column) => column.notNull())
+    .addColumn('started_at', 'bigint', (column) => column.notNull())
+    .addColumn('last_seen_at', 'bigint', (column) => column.notNull())
+    .addColumn('config_version', 'bigint')
+    .execute();
+
+  await db.schema
+    .createTable('telemetry_snapshots')
+    .addColumn('node_id', 'text', (column) => column.notNull())
+    .addColumn('at', 'bigint', (column) => column.notNull())
+    .addColumn('pool', 'text', (column) => column.notNull())
+    .addColumn('backend', 'text', (column) => column.notNull())
+    .addColumn('requests', 'bigint', (column) => column.notNull())
+    .addColumn('errors', 'bigint', (column) => column.notNull())
+    .addColumn('latency_p95_ms', 'double precision')
+    // A node re-sending the same window overwrites instead of double counting.
+    .addPrimaryKeyConstraint('telemetry_snapshots_pk', ['node_id', 'at', 'pool', 'backend'])
+    .execute();
+  await db.schema.createIndex('telemetry_snapshots_by_at').on('telemetry_snapshots').columns(['at', 'pool']).execute();
+}

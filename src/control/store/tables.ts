@@ -1,0 +1,135 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The store's tables as Kysely sees them, identical in both dialects.
+ *
+ * Conventions (so one set of queries works on SQLite and PostgreSQL):
+ * - timestamps are epoch milliseconds in BIGINT columns, read back as JS numbers (safe until year 287396);
+ * - JSON is TEXT holding canonical JSON, parsed by the caller (PostgreSQL jsonb would come back parsed,
+ *   SQLite text would not; and the audit chain hashes exact text);
+ * - booleans are INTEGER 0/1 (better-sqlite3 cannot bind JS booleans).
+ */
+export interface StoreSchema {
+  config_versions: ConfigVersionTable;
+  change_requests: ChangeRequestTable;
+  approvals: ApprovalTable;
+  events: EventTable;
+  event_chain_head: EventChainHeadTable;
+  tokens: TokenTable;
+  alerts: AlertTable;
+  nodes: NodeTable;
+  telemetry_snapshots: TelemetrySnapshotTable;
+}
+
+export const CHANGE_STATUSES = ['proposed', 'approved', 'rejected', 'applied', 'rolled_back', 'failed'] as const;
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
+
+export const CHANGE_SOURCES = ['cli', 'api', 'dashboard', 'file', 'automation'] as const;
+export type ChangeSource = (typeof CHANGE_SOURCES)[number];
+
+export const APPROVAL_DECISIONS = ['approve', 'reject'] as const;
+export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+
+export const ALERT_STATES = ['pending', 'firing', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export interface ConfigVersionTable {
+  /** 1, 2, 3, ... assigned by the writer inside its transaction, so versions have no gaps. */
+  version: number;
+  created_at: number;
+  author: string;
+  source: ChangeSource;
+  reason: string;
+  /** The validated, defaulted config (the parser's output), canonical JSON. */
+  config_json: string;
+  /** The YAML text it came from, when there was one. */
+  config_yaml: string | null;
+  parent_version: number | null;
+}
+
+export interface ChangeRequestTable {
+  id: Generated<number>;
+  status: ChangeStatus;
+  author: string;
+  source: ChangeSource;
+  reason: string;
+  base_version: number | null;
+  proposed_config_json: string;
+  /** Added beside the listed columns: a file reload or a CLI change carries the YAML text. */
+  proposed_config_yaml: string | null;
+  diff_json: string | null;
+  simulation_json: string | null;
+  /** 0 or 1: a guardrail or an audit rule asked for a human look. */
+  flagged: number;
+  created_at: number;
+  updated_at: number;
+  applied_version: number | null;
+}
+
+export interface ApprovalTable {
+  id: Generated<number>;
+  change_id: number;
+  approver: string;
+  decision: ApprovalDecision;
+  comment: string | null;
+  at: number;
+}
+
+export interface EventTable {
+  /** 1, 2, 3, ... with no gaps: a gap is how a deleted row shows. */
+  seq: number;
+  at: number;
+  kind: string;
+  actor: string;
+  subject: string;
+  data_json: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id 1): the last appended seq and hash. Appenders lock it, so the chain never forks. */
+export interface EventChainHeadTable {
+  id: number;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface TokenTable {
+  id: string;
+  name: string;
+  role: string;
+  /** `scrypt$N$r$p$salt$hash`; the token itself is never stored. */
+  secret_hash: string;
+  created_at: number;
+  created_by: string;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  rule: string;
+  pool: string | null;
+  state: AlertState;
+  started_at: number;
+  resolved_at: number | null;
+  data_json: string;
+}
+
+export interface NodeTable {
+  id: string;
+  hostname: string;
+  started_at: number;
+  last_seen_at: number;
+  config_version: number | null;
+}
+
+export interface TelemetrySnapshotTable {
+  node_id: string;
+  at: number;
+  pool: string;
+  backend: string;
+  requests: number;
+  errors: number;
+  latency_p95_ms: number | null;
+}
