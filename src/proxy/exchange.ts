@@ -71,6 +71,7 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
   private isOutcomeReported = false;
   private isBodyComplete: boolean;
   private isClientGone = false;
+  private isListeningForDrain = false;
   /** Set when the proxy itself ends the exchange (timeout, body too large). */
   private abortCode: ProxyErrorCode | undefined;
   private errorCode: ProxyErrorCode | undefined;
@@ -112,7 +113,6 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
     const res = this.res as TrackedResponse;
     res[kExchange] = this;
     res.on('close', onClientClose);
-    res.on('drain', onClientDrain);
     const totalMs = this.snapshot.config.proxy.timeouts.request;
     if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);
     if (this.body !== undefined && this.idleMs > 0) {
@@ -187,7 +187,13 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.responseBytes += chunk.length;
-    if (!this.res.write(chunk)) controller.pause();
+    if (this.res.write(chunk)) return;
+    // Listen for 'drain' only once a client is slow: most responses never need it.
+    if (!this.isListeningForDrain) {
+      this.isListeningForDrain = true;
+      this.res.on('drain', onClientDrain);
+    }
+    controller.pause();
   }
 
   onResponseEnd(): void {

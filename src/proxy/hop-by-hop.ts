@@ -27,14 +27,31 @@ function isCandidate(name: string): boolean {
   return name.length < 32 && CANDIDATE_LENGTHS[name.length] === 1;
 }
 
-/** The header names a Connection header value lists ("close, x-foo" → ["close", "x-foo"]). */
-export function connectionTokens(value: string): string[] {
-  const tokens: string[] = [];
+/**
+ * Adds the header names a Connection header value lists ("close, x-foo" → "x-foo") to `named`.
+ * The usual values, "keep-alive" and "close", name nothing to remove and allocate nothing.
+ */
+function addConnectionTokens(named: string[] | undefined, value: string): string[] | undefined {
+  if (value.length <= 10) {
+    const lower = value.toLowerCase();
+    if (lower === 'keep-alive' || lower === 'close' || lower === 'upgrade') return named;
+  }
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();
-    if (token.length > 0) tokens.push(token);
+    if (token.length > 0 && !HOP_BY_HOP.has(token)) (named ??= []).push(token);
   }
-  return tokens;
+  return named;
+}
+
+/** Removes, in place, the pairs of a flat header list whose names a Connection header listed. */
+function removeNamed(out: string[], from: number, named: string[]): void {
+  let kept = from;
+  for (let i = from; i < out.length; i += 2) {
+    if (named.includes(out[i].toLowerCase())) continue;
+    out[kept++] = out[i];
+    out[kept++] = out[i + 1];
+  }
+  out.length = kept;
 }
 
 /** The X-Forwarded-* values a client sent, collected while filtering (reused per request). */
@@ -51,20 +68,18 @@ export interface IncomingForwarded {
  * hop-by-hop headers and the ones the proxy replaces, and collects the X-Forwarded-* values it saw.
  */
 export function filterRequestHeaders(raw: string[], out: string[], seen: IncomingForwarded): void {
+  const from = out.length;
   let named: string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      named = named === undefined ? connectionTokens(raw[i + 1]) : named.concat(connectionTokens(raw[i + 1]));
-    }
-  }
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const value = raw[i + 1];
     if (name.length === 4 && (name === 'Host' || name.toLowerCase() === 'host')) seen.host = value;
     if (isCandidate(name)) {
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) continue;
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') named = addConnectionTokens(named, value);
+        continue;
+      }
       if (REPLACED_ON_REQUEST.has(lower)) {
         if (lower === 'x-forwarded-for') seen.forwardedFor = seen.forwardedFor === undefined ? value : `${seen.forwardedFor}, ${value}`;
         else if (lower === 'x-forwarded-proto') seen.forwardedProto ??= value;
@@ -72,9 +87,9 @@ export function filterRequestHeaders(raw: string[], out: string[], seen: Incomin
         continue;
       }
     }
-    if (named !== undefined && named.includes(name.toLowerCase())) continue;
     out.push(name, value);
   }
+  if (named !== undefined) removeNamed(out, from, named);
 }
 
 /**
@@ -82,28 +97,26 @@ export function filterRequestHeaders(raw: string[], out: string[], seen: Incomin
  * dropping hop-by-hop headers. latin1 keeps every byte of obs-text values as it was.
  */
 export function filterResponseHeaders(raw: Buffer[], out: string[]): void {
+  const from = out.length;
   let named: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10) {
-      const name = raw[i].toString('latin1');
-      if (name.toLowerCase() === 'connection') {
-        const tokens = connectionTokens(raw[i + 1].toString('latin1'));
-        named = named === undefined ? tokens : named.concat(tokens);
+    const name = raw[i].toString('latin1');
+    if (isCandidate(name)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') named = addConnectionTokens(named, raw[i + 1].toString('latin1'));
+        continue;
       }
     }
-  }
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
-    if (isCandidate(name) && HOP_BY_HOP.has(name.toLowerCase())) continue;
-    if (named !== undefined && named.includes(name.toLowerCase())) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
+  if (named !== undefined) removeNamed(out, from, named);
 }
 
 /** Same as filterResponseHeaders for an already parsed header object (fallback path). */
 export function filterResponseHeaderObject(headers: Record<string, string | string[] | undefined>, out: string[]): void {
   const connection = headers.connection;
-  const named = typeof connection === 'string' ? connectionTokens(connection) : undefined;
+  const named = typeof connection === 'string' ? addConnectionTokens(undefined, connection) : undefined;
   for (const name of Object.keys(headers)) {
     if (HOP_BY_HOP.has(name) || (named !== undefined && named.includes(name))) continue;
     const value = headers[name];

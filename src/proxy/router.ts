@@ -46,7 +46,11 @@ export function hostWithoutPort(hostHeader: string | undefined): string {
   }
   const host = end === hostHeader.length ? hostHeader : hostHeader.slice(0, end);
   // Most clients send lower-case hosts already; avoid allocating when they do.
-  return /[A-Z]/.test(host) ? host.toLowerCase() : host;
+  for (let i = 0; i < host.length; i++) {
+    const code = host.charCodeAt(i);
+    if (code >= 65 && code <= 90) return host.toLowerCase();
+  }
+  return host;
 }
 
 /** The first route matching the request, or undefined. `path` is the request target (may carry a query). */
