@@ -83,7 +83,7 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
   private totalTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(context: ExchangeContext, snapshot: ProxySnapshot, pool: PoolRuntime, req: IncomingMessage, res: ServerResponse, upstreamHeaders: string[], sourceIp: string, hasBody: boolean, isCookieSecure: boolean) {
+  constructor(context: ExchangeContext, snapshot: ProxySnapshot, pool: PoolRuntime, req: IncomingMessage, res: ServerResponse, upstreamHeaders: string[], sourceIp: string, hasBody: boolean, isCookieSecure: boolean, path: string) {
     this.context = context;
     this.isCookieSecure = isCookieSecure;
     this.snapshot = snapshot;
@@ -91,7 +91,7 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
     this.req = req;
     this.res = res;
     this.startMs = performance.now();
-    this.pickRequest = { sourceIp, path: req.url as string, headers: req.headers };
+    this.pickRequest = { sourceIp, path, headers: req.headers };
     this.retriesLeft = IDEMPOTENT_METHODS.has(req.method as string) ? pool.config.retry.attempts : 0;
     const timeouts = snapshot.config.proxy.timeouts;
     this.maxBodyBytes = snapshot.config.proxy.max_body_size;
@@ -99,7 +99,7 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
     this.isBodyComplete = !hasBody;
     this.body = hasBody ? new RequestBody(req, this) : undefined;
     this.dispatchOptions = {
-      path: req.url as string,
+      path,
       method: req.method as Dispatcher.HttpMethod,
       headers: upstreamHeaders,
       body: this.body ?? null,
@@ -207,7 +207,7 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
     const wasConnected = this.phase === Phase.Connected;
     if (this.isClientGone) return this.settle();
     const code = this.abortCode ?? classifyUpstreamError(error, wasConnected);
-    const isBackendFault = this.abortCode === undefined || this.abortCode === 'EK_REQUEST_TIMEOUT';
+    const isBackendFault = code !== 'EK_BAD_REQUEST' && (this.abortCode === undefined || this.abortCode === 'EK_REQUEST_TIMEOUT' || this.abortCode === 'EK_UPSTREAM_IDLE_TIMEOUT');
     if (isBackendFault) this.reportOutcome(true);
     if (this.abortCode === undefined && this.mayRetry(code)) {
       this.releaseSlot();
@@ -281,7 +281,9 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
     this.idleTimer = undefined;
     if (this.phase === Phase.Done || this.isBodyComplete) return;
     const silentMs = performance.now() - this.lastBodyChunkMs;
-    if (silentMs >= this.idleMs) return this.terminate('EK_CLIENT_IDLE_TIMEOUT');
+    // A paused request means we stopped reading because the backend stopped taking the body
+    // (back-pressure): then the backend is the silent side, not the client.
+    if (silentMs >= this.idleMs) return this.terminate(this.req.isPaused() ? 'EK_UPSTREAM_IDLE_TIMEOUT' : 'EK_CLIENT_IDLE_TIMEOUT');
     this.idleTimer = setTimeout(onBodyIdleCheck, this.idleMs - silentMs + 1, this);
   }
 
@@ -374,6 +376,8 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
 export function classifyUpstreamError(error: Error, wasConnected: boolean): ProxyErrorCode {
   if (error instanceof ProxyError) return error.code;
   const code = (error as { code?: string }).code;
+  // undici refused the request itself (a header or target it cannot send): the client's fault.
+  if (code === 'UND_ERR_INVALID_ARG') return 'EK_BAD_REQUEST';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'EK_UPSTREAM_CONNECT_TIMEOUT';
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'EK_UPSTREAM_TIMEOUT';
   if (code === 'UND_ERR_BODY_TIMEOUT') return 'EK_UPSTREAM_IDLE_TIMEOUT';

@@ -157,7 +157,9 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     const snapshot = this.current;
     const headers = req.headers;
     if (headers.host === undefined && req.httpVersionMinor === 1) return this.answerAlone(req, res, '', 'EK_BAD_REQUEST', false);
-    const route = matchRoute(snapshot.routes, hostWithoutPort(headers.host), req.url as string, headers);
+    const path = originFormTarget(req.url as string);
+    if (path === undefined) return this.answerAlone(req, res, '', 'EK_BAD_REQUEST', false);
+    const route = matchRoute(snapshot.routes, hostWithoutPort(headers.host), path, headers);
     const contentLength = headers['content-length'];
     const hasBody = headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0');
     if (route === undefined) return this.answerAlone(req, res, '', 'EK_NO_ROUTE', hasBody);
@@ -176,7 +178,7 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     const sourceIp = peer === undefined ? '' : unmapIpv4(peer);
     appendForwarded(upstreamHeaders, seen, sourceIp, proto, snapshot.trustedProxies.has(peer));
 
-    const exchange = new Exchange(this, snapshot, pool, req, res, upstreamHeaders, sourceIp, hasBody, this.cookieSecure ?? proto === 'https');
+    const exchange = new Exchange(this, snapshot, pool, req, res, upstreamHeaders, sourceIp, hasBody, this.cookieSecure ?? proto === 'https', path);
     this.exchangeCount++;
     exchange.start();
   }
@@ -262,6 +264,22 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     // open after it; close it now that it is idle.
     for (const server of this.servers) server.closeIdleConnections();
     if (this.inflight === 0) this.onDrained?.();
+  }
+}
+
+/**
+ * The request target in origin form ("/path?query"). RFC 9112 §3.2.2 requires servers to accept
+ * the absolute form ("http://host/path") too; it is reduced to its path. Anything else ("*",
+ * authority form outside CONNECT) cannot be forwarded: undefined.
+ */
+export function originFormTarget(target: string): string | undefined {
+  if (target.charCodeAt(0) === 47 /* / */) return target;
+  if (!/^https?:\/\//i.test(target)) return undefined;
+  try {
+    const url = new URL(target);
+    return url.pathname + url.search;
+  } catch {
+    return undefined;
   }
 }
 

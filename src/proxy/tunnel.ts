@@ -1,4 +1,4 @@
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
@@ -48,7 +48,7 @@ export class Tunnel {
     if (upstreamPool === undefined) return this.fail('EK_UPSTREAM_CONNECT_FAILED');
     const { timeouts } = snapshot.config.proxy;
     const upstream = upstreamPool.isTls
-      ? connectTls({ host: upstreamPool.hostname, port: upstreamPool.port, servername: upstreamPool.hostname, ALPNProtocols: ['http/1.1'] })
+      ? connectTls({ host: upstreamPool.hostname, port: upstreamPool.port, servername: isIP(upstreamPool.hostname) === 0 ? upstreamPool.hostname : undefined, ALPNProtocols: ['http/1.1'] })
       : connectTcp({ host: upstreamPool.hostname, port: upstreamPool.port });
     this.upstream = upstream;
     upstream.setNoDelay(true);

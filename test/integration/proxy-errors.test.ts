@@ -139,6 +139,32 @@ describe('timeouts', () => {
     await until(() => proxy.server.inflight === 0);
   });
 
+  it('answers 504 EK_UPSTREAM_IDLE_TIMEOUT, not 408, when the backend stops reading the request body', { timeout: 20_000 }, async () => {
+    const stubborn = await backend((req) => req.pause());
+    const { proxy } = await proxyFor(poolConfig([stubborn.url], { proxy: { timeouts: { idle: '300ms' }, max_body_size: '1gb' } }));
+    const { request: httpRequest } = await import('node:http');
+    const chunk = Buffer.alloc(64 * 1024);
+    const status = await new Promise<{ status: number; code: unknown }>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/upload`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, code: res.headers['x-evenkeel-error'] });
+        req.destroy();
+      });
+      req.on('error', reject);
+      let sent = 0;
+      // Bounded: 256 MB is far more than the socket buffers between here and the backend.
+      const pump = () => {
+        while (sent < 256 * 1024 * 1024 && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    expect(status).toEqual({ status: 504, code: 'EK_UPSTREAM_IDLE_TIMEOUT' });
+    await until(() => proxy.server.inflight === 0);
+  });
+
   it('answers 504 EK_REQUEST_TIMEOUT when the whole request takes too long', async () => {
     const slow = await backend((_req, res) => {
       const timer = setTimeout(() => res.end('late'), 3000);
@@ -204,6 +230,25 @@ describe('capacity', () => {
 });
 
 describe('requests the proxy answers itself', () => {
+  it('forwards an absolute-form request target in origin form', async () => {
+    const b = await backend((req, res) => res.end(req.url));
+    const { proxy } = await proxyFor(poolConfig([b.url]));
+    const { rawExchange } = await import('../proxy/fixture.js');
+    const answer = await rawExchange(proxy.port, 'GET http://example.com/a/b?c=d HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1.1 200/);
+    expect(answer.endsWith('/a/b?c=d')).toBe(true);
+  });
+
+  it('answers 400 EK_BAD_REQUEST to a target it cannot forward, such as OPTIONS *', async () => {
+    const b = await backend((_req, res) => res.end());
+    const { proxy } = await proxyFor(poolConfig([b.url]));
+    const { rawExchange } = await import('../proxy/fixture.js');
+    const answer = await rawExchange(proxy.port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1.1 400/);
+    expect(answer).toContain('EK_BAD_REQUEST');
+    expect(b.hits).toHaveLength(0);
+  });
+
   it('answers 404 EK_NO_ROUTE when no route matches', async () => {
     const b = await backend((_req, res) => res.end());
     const config = parseConfig({ pools: { web: { backends: [{ id: 'b1', url: b.url }] } }, routes: [{ match: { host: 'only.example' }, pool: 'web' }] });
