@@ -42,6 +42,25 @@ describe('retries', () => {
     expect(proxy.server.inflight).toBe(0);
   });
 
+  it('retries a PUT whose body was not sent yet, and the retried backend gets the whole body', async () => {
+    const bodies: string[] = [];
+    const good = await backend((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        bodies.push(text);
+        res.end('stored');
+      });
+    });
+    const { proxy, agent } = await proxyFor(poolConfig([`http://127.0.0.1:${await refusingPort()}`, good.url]));
+    const payload = 'p'.repeat(100_000);
+    const results = [];
+    for (let i = 0; i < 2; i++) results.push(await get(agent, proxy.url, 'PUT', payload));
+    expect(results.map((r) => r.status)).toEqual([200, 200]);
+    expect(bodies).toEqual([payload, payload]);
+    expect(proxy.telemetry.requests.map((r) => r.bytesIn)).toEqual([100_000, 100_000]);
+  });
+
   it('keeps serving GETs after a backend is killed', async () => {
     const doomed = await backend((_req, res) => res.end('doomed'));
     const survivor = await backend((_req, res) => res.end('survivor'));
