@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { CapacityQueue } from '../../src/proxy/index.js';
 
 class Waiter {
@@ -57,5 +58,45 @@ describe('capacity queue', () => {
     queue.wake();
     expect(log).toEqual(['r', 'x']);
     expect(queue.length).toBe(0);
+  });
+
+  it('serves waiters in arrival order and never holds more than its size, for any mix of operations', () => {
+    const operation = fc.oneof(fc.constant({ kind: 'enqueue' as const }), fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }), fc.record({ kind: fc.constant('wake' as const), slots: fc.integer({ min: 0, max: 3 }) }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.array(operation, { maxLength: 60 }), (size, operations) => {
+        const queue = new CapacityQueue(size, 1000);
+        const woken: number[] = [];
+        const waiting: { id: number; isQueued: boolean; onSlotFree(): boolean }[] = [];
+        let freeSlots = 0;
+        let nextId = 0;
+        for (const op of operations) {
+          if (op.kind === 'enqueue') {
+            const waiter = {
+              id: nextId++,
+              isQueued: false,
+              onSlotFree() {
+                if (freeSlots === 0) return false;
+                freeSlots--;
+                woken.push(this.id);
+                return true;
+              },
+            };
+            if (queue.enqueue(waiter)) waiting.push(waiter);
+          } else if (op.kind === 'cancel') {
+            const live = waiting.filter((w) => w.isQueued);
+            if (live.length > 0) queue.cancel(live[op.pick % live.length]);
+          } else {
+            freeSlots = op.slots;
+            queue.wake();
+            // A wake hands out every free slot it can: afterwards nobody waits while a slot is free.
+            expect(freeSlots === 0 || queue.length === 0).toBe(true);
+          }
+          expect(queue.length).toBe(waiting.filter((w) => w.isQueued).length);
+          expect(queue.length).toBeLessThanOrEqual(size);
+        }
+        expect(woken).toEqual([...woken].sort((a, b) => a - b));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
