@@ -4,6 +4,7 @@ import { acquire, release, resetOutcome, selectableWeight, type BackendState, ty
 import type { AccessLog, TelemetrySink } from '../telemetry/index.js';
 import type { QueueWaiter } from './capacity-queue.js';
 import { PROXY_ERRORS, ProxyError, type ProxyErrorCode } from './errors.js';
+import { classifyUpstreamError, IDEMPOTENT_METHODS, isRetryableFailure } from './retry-policy.js';
 import { filterResponseHeaderObject, filterResponseHeaders } from './hop-by-hop.js';
 import type { OutcomeObserver } from './outcome-observer.js';
 import { RequestBody, type RequestBodyOwner } from './request-body.js';
@@ -28,9 +29,6 @@ export interface ExchangeContext {
   exchangeDone(exchange: Exchange): void;
   tunnelDone(tunnel: Tunnel): void;
 }
-
-/** RFC 9110 §9.2.2 idempotent methods: safe to send twice. */
-const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Status recorded for a client that went away before any response (NGINX's 499). */
 export const CLIENT_CLOSED_STATUS = 499;
@@ -298,7 +296,7 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
 
   private mayRetry(code: ProxyErrorCode): boolean {
     if (this.retriesLeft <= 0 || this.isResponseStarted || this.res.headersSent) return false;
-    if (code !== 'EK_UPSTREAM_CONNECT_FAILED' && code !== 'EK_UPSTREAM_CONNECT_TIMEOUT' && code !== 'EK_UPSTREAM_RESET') return false;
+    if (!isRetryableFailure(code)) return false;
     return this.body === undefined || this.body.isPristine;
   }
 
@@ -370,18 +368,6 @@ export class Exchange implements QueueWaiter, RequestBodyOwner, Dispatcher.Dispa
     }
     this.context.exchangeDone(this);
   }
-}
-
-/** Maps an undici error to our code. Before the socket connected, every failure is a connect failure. */
-export function classifyUpstreamError(error: Error, wasConnected: boolean): ProxyErrorCode {
-  if (error instanceof ProxyError) return error.code;
-  const code = (error as { code?: string }).code;
-  // undici refused the request itself (a header or target it cannot send): the client's fault.
-  if (code === 'UND_ERR_INVALID_ARG') return 'EK_BAD_REQUEST';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'EK_UPSTREAM_CONNECT_TIMEOUT';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'EK_UPSTREAM_TIMEOUT';
-  if (code === 'UND_ERR_BODY_TIMEOUT') return 'EK_UPSTREAM_IDLE_TIMEOUT';
-  return wasConnected ? 'EK_UPSTREAM_RESET' : 'EK_UPSTREAM_CONNECT_FAILED';
 }
 
 function hasSelectableBackend(members: PoolMembers): boolean {

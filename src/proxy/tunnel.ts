@@ -27,6 +27,7 @@ export class Tunnel {
   private isConnected = false;
   private isSettled = false;
   private isAnswering = false;
+  private req: IncomingMessage | undefined;
   private statusCode = 0;
   private latencyMs = 0;
   private bytesIn = 0;
@@ -44,6 +45,7 @@ export class Tunnel {
 
   /** Connects to the backend and replays the request head; `head` is what the client sent after it. */
   open(snapshot: ProxySnapshot, req: IncomingMessage, head: Buffer, proto: string): void {
+    this.req = req;
     const upstreamPool = snapshot.upstreamOf.get(this.backend);
     if (upstreamPool === undefined) return this.fail('EK_UPSTREAM_CONNECT_FAILED');
     const { timeouts } = snapshot.config.proxy;
@@ -110,6 +112,22 @@ export class Tunnel {
     if (this.latencyMs === 0) this.latencyMs = performance.now() - this.startMs;
     const status = this.statusCode === 0 ? 499 : this.statusCode;
     this.context.telemetry.recordRequest(this.backend, status, this.latencyMs, this.bytesIn, this.bytesOut, this.outcome.isPinned, this.outcome.isSpilled);
+    if (this.context.accessLog !== undefined && this.req !== undefined) {
+      this.context.accessLog.write({
+        method: this.req.method as string,
+        host: this.req.headers.host ?? '',
+        path: this.req.url as string,
+        status,
+        pool: this.pool.name,
+        backend: this.backend.id,
+        latencyMs: this.latencyMs,
+        bytesIn: this.bytesIn,
+        bytesOut: this.bytesOut,
+        clientIp: this.sourceIp,
+        isPinned: this.outcome.isPinned,
+        error: this.errorCode ?? '',
+      });
+    }
     this.context.tunnelDone(this);
   }
 }
