@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { Agent, request } from 'undici';
+import WebSocket, { WebSocketServer } from 'ws';
 import { ProxyServer } from '../../src/proxy/index.js';
 import { makeSnapshot, poolConfig, RecordingOutcomes, RecordingTelemetry, startBackend, type Backend } from '../proxy/fixture.js';
 
@@ -50,6 +51,8 @@ beforeAll(async () => {
     seenProto.push(String(req.headers['x-forwarded-proto']));
     res.end('over tls');
   });
+  const wss = new WebSocketServer({ server: backend.server });
+  wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`echo ${data.toString()}`)));
   proxy = new ProxyServer({ snapshot: makeSnapshot(poolConfig([backend.url])), telemetry: new RecordingTelemetry(), outcomes: new RecordingOutcomes() });
   port = (await proxy.listenHttps('127.0.0.1', 0, join(dir, 'server.crt'), join(dir, 'server.key'))).port;
 });
@@ -86,5 +89,15 @@ describe('HTTPS listener', () => {
     expect(error.message).toMatch(/mismatch/);
     expect(((await warned) as [Error & { code?: string }])[0].code).toBe('EK_PROXY_CERTIFICATE_INVALID');
     expect(await servedCommonName()).toBe('second');
+  });
+
+  it('proxies a WebSocket over TLS (wss)', async () => {
+    const client = new WebSocket(`wss://127.0.0.1:${port}/socket`, { rejectUnauthorized: false });
+    await once(client, 'open');
+    client.send('ping');
+    const [reply] = (await once(client, 'message')) as [Buffer];
+    expect(reply.toString()).toBe('echo ping');
+    client.close();
+    await once(client, 'close');
   });
 });
