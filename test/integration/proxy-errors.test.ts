@@ -224,7 +224,7 @@ describe('capacity', () => {
   it('answers 503 EK_QUEUE_FULL when the queue is full and 503 EK_QUEUE_TIMEOUT after waiting too long', async () => {
     const { held, handler } = heldBackend();
     const b = await backend(handler as never);
-    const { proxy, agent } = await proxyFor(poolConfig([b.url], { pool: { max_inflight: 1, queue: { size: 1, timeout: '300ms' } } }));
+    const { proxy, agent } = await proxyFor(poolConfig([b.url], { pool: { max_inflight: 1, queue: { size: 1, timeout: '1s' } } }));
     const first = get(agent, proxy.url);
     await until(() => held.length === 1);
     const queued = get(agent, proxy.url);
