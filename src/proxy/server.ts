@@ -27,6 +27,9 @@ export const CLIENT_KEEP_ALIVE_MS = 15_000;
 /** A client must send its whole request head within this long (slowloris). */
 export const CLIENT_HEADERS_TIMEOUT_MS = 20_000;
 
+/** Scratch for filterRequestHeaders: onRequest is synchronous, so one object serves every request. */
+const SEEN: IncomingForwarded = { forwardedFor: undefined, forwardedProto: undefined, forwardedHost: undefined, host: undefined };
+
 /** The operational log the proxy reports to (pino's Logger satisfies it). */
 export interface ProxyLogger {
   info(fields: Record<string, unknown>, message: string): void;
@@ -172,7 +175,8 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     }
 
     const upstreamHeaders: string[] = [];
-    const seen: IncomingForwarded = { forwardedFor: undefined, forwardedProto: undefined, forwardedHost: undefined, host: undefined };
+    const seen = SEEN;
+    seen.forwardedFor = seen.forwardedProto = seen.forwardedHost = seen.host = undefined;
     filterRequestHeaders(req.rawHeaders, upstreamHeaders, seen);
     const peer = req.socket.remoteAddress;
     const sourceIp = peer === undefined ? '' : unmapIpv4(peer);
