@@ -1,5 +1,5 @@
 import { EventLogError } from '../errors.js';
-import type { EventChainHeadTable, StoreSession } from '../store/index.js';
+import { lockStoreForWrite, type EventChainHeadTable, type StoreSession } from '../store/index.js';
 import type { AuditEvent } from './audit-event.js';
 import { canonicalJson } from './canonical-json.js';
 import { hashEvent } from './event-hash.js';
@@ -42,18 +42,10 @@ export async function appendEvent(session: StoreSession, input: EventInput): Pro
 
 /**
  * Reads the chain head and holds it until the transaction ends, so that appenders on every node take
- * turns and the chain never forks. PostgreSQL: a row lock (`SELECT ... FOR UPDATE`; under READ
- * COMMITTED the waiter then reads the winner's committed head). SQLite: the transaction already holds
- * the database's write lock (BEGIN IMMEDIATE). Also usable to serialize other "check, then create"
- * steps that end in an event, such as creating the bootstrap admin token.
+ * turns and the chain never forks (see lockStoreForWrite).
  */
-export async function lockEventChain(tx: StoreSession): Promise<EventChainHeadTable> {
-  if (!tx.isTransaction) throw new Error('lockEventChain must run inside store.transaction()');
-  let query = tx.db.selectFrom('event_chain_head').selectAll().where('id', '=', 1);
-  if (tx.dialect === 'postgres') query = query.forUpdate();
-  const head = await query.executeTakeFirst();
-  if (head === undefined) throw new Error('the event chain head row is missing; the store was not migrated');
-  return head;
+export function lockEventChain(tx: StoreSession): Promise<EventChainHeadTable> {
+  return lockStoreForWrite(tx);
 }
 
 function validate(input: EventInput): void {

@@ -1,5 +1,15 @@
 export { openStore, type Store, type StoreSession, type OpenStoreOptions } from './store.js';
 export { parseStoreUrl, type StoreLocation } from './store-url.js';
+export { lockStoreForWrite } from './write-lock.js';
+export {
+  recordConfigVersion,
+  getConfigVersion,
+  latestConfigVersion,
+  listConfigVersions,
+  type ConfigVersion,
+  type ConfigVersionSummary,
+  type NewConfigVersion,
+} from './config-versions.js';
 export type { StoreDialect } from './migrations.js';
 export { GENESIS_HASH } from './genesis.js';
 export * from './tables.js';
