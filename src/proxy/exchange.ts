@@ -8,6 +8,7 @@ import { classifyUpstreamError, IDEMPOTENT_METHODS, isRetryableFailure } from '.
 import { filterResponseHeaderObject, filterResponseHeaders } from './hop-by-hop.js';
 import type { OutcomeObserver } from './outcome-observer.js';
 import { RequestBody, type RequestBodyOwner } from './request-body.js';
+import { writeAccessEntry } from './access-entry.js';
 import { drainRequest, sendError } from './response.js';
 import type { PoolRuntime, ProxySnapshot } from './snapshot.js';
 import type { Tunnel } from './tunnel.js';
@@ -186,8 +187,16 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     const setCookie = this.setCookie;
     if (setCookie !== undefined) out.push('set-cookie', this.isCookieSecure && !/;\s*secure/i.test(setCookie) ? `${setCookie}; Secure` : setCookie);
     if (this.context.isClosing) out.push('connection', 'close');
-    if (statusMessage) this.res.writeHead(statusCode, statusMessage, out);
-    else this.res.writeHead(statusCode, out);
+    try {
+      if (statusMessage) this.res.writeHead(statusCode, statusMessage, out);
+      else this.res.writeHead(statusCode, out);
+    } catch {
+      // Node refused a header or status text the backend sent (ERR_INVALID_CHAR): a broken
+      // response is a bad gateway, not something to pass on.
+      this.isResponseStarted = false;
+      this.abortCode = 'EK_UPSTREAM_RESET';
+      controller.abort(new ProxyError('EK_UPSTREAM_RESET', 'invalid response head from the backend'));
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -358,20 +367,7 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
       telemetry.recordProxyError(this.pool.name, this.errorCode);
     }
     if (accessLog !== undefined) {
-      accessLog.write({
-        method: this.req.method as string,
-        host: this.req.headers.host ?? '',
-        path: this.req.url as string,
-        status,
-        pool: this.pool.name,
-        backend: this.backend?.id ?? '',
-        latencyMs,
-        bytesIn: this.bodyBytes,
-        bytesOut: this.responseBytes,
-        clientIp: this.sourceIp,
-        isPinned: this.isPinned,
-        error: this.errorCode ?? '',
-      });
+      writeAccessEntry(accessLog, this.req, status, this.pool.name, this.backend?.id ?? '', latencyMs, this.bodyBytes, this.responseBytes, this.sourceIp, this.isPinned, this.errorCode ?? '');
     }
     this.context.exchangeDone(this);
   }

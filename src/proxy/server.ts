@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AccessLog, TelemetrySink } from '../telemetry/index.js';
+import { writeAccessEntry } from './access-entry.js';
 import { CertificateWatch, loadCertificatePair } from './certificate-watch.js';
 import { Exchange, type ExchangeContext } from './exchange.js';
 import type { ProxyErrorCode } from './errors.js';
@@ -192,20 +193,7 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     if (hasBody) drainRequest(req);
     this.telemetry.recordProxyError(poolName, code);
     if (this.accessLog !== undefined) {
-      this.accessLog.write({
-        method: req.method as string,
-        host: req.headers.host ?? '',
-        path: req.url as string,
-        status: res.statusCode,
-        pool: poolName,
-        backend: '',
-        latencyMs: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        clientIp: unmapIpv4(req.socket.remoteAddress ?? ''),
-        isPinned: false,
-        error: code,
-      });
+      writeAccessEntry(this.accessLog, req, res.statusCode, poolName, '', 0, 0, 0, unmapIpv4(req.socket.remoteAddress ?? ''), false, code);
     }
   }
 

@@ -3,6 +3,7 @@ import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { acquire, release, resetOutcome, selectableWeight, type BackendState, type PickOutcome } from '../balance/index.js';
+import { writeAccessEntry } from './access-entry.js';
 import type { ExchangeContext } from './exchange.js';
 import { rawErrorResponse, type ProxyErrorCode } from './errors.js';
 import { appendForwarded } from './forwarded.js';
@@ -113,20 +114,7 @@ export class Tunnel {
     const status = this.statusCode === 0 ? 499 : this.statusCode;
     this.context.telemetry.recordRequest(this.backend, status, this.latencyMs, this.bytesIn, this.bytesOut, this.outcome.isPinned, this.outcome.isSpilled);
     if (this.context.accessLog !== undefined && this.req !== undefined) {
-      this.context.accessLog.write({
-        method: this.req.method as string,
-        host: this.req.headers.host ?? '',
-        path: this.req.url as string,
-        status,
-        pool: this.pool.name,
-        backend: this.backend.id,
-        latencyMs: this.latencyMs,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        clientIp: this.sourceIp,
-        isPinned: this.outcome.isPinned,
-        error: this.errorCode ?? '',
-      });
+      writeAccessEntry(this.context.accessLog, this.req, status, this.pool.name, this.backend.id, this.latencyMs, this.bytesIn, this.bytesOut, this.sourceIp, this.outcome.isPinned, this.errorCode ?? '');
     }
     this.context.tunnelDone(this);
   }
