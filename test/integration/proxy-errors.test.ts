@@ -236,6 +236,26 @@ describe('capacity', () => {
     expect(proxy.telemetry.proxyErrors.map((e) => e.code).sort()).toEqual(['EK_QUEUE_FULL', 'EK_QUEUE_TIMEOUT']);
   });
 
+  it('forgets a queued request whose client leaves, without recording it', async () => {
+    const { held, handler } = heldBackend();
+    const b = await backend(handler as never);
+    const { proxy, agent } = await proxyFor(poolConfig([b.url], { pool: { max_inflight: 1, queue: { size: 5, timeout: '5s' } } }));
+    const first = get(agent, proxy.url);
+    await until(() => held.length === 1);
+    const socket = connect(proxy.port, '127.0.0.1');
+    socket.write('GET /queued HTTP/1.1\r\nHost: x\r\n\r\n');
+    const queue = proxy.snapshot.pools.get('web')!.queue;
+    await until(() => queue.length === 1);
+    socket.destroy();
+    await until(() => queue.length === 0 && proxy.server.inflight === 1);
+    held[0]();
+    expect((await first).status).toBe(200);
+    await until(() => proxy.server.inflight === 0);
+    expect(b.hits).toHaveLength(1);
+    expect(proxy.telemetry.requests).toHaveLength(1);
+    expect(proxy.telemetry.proxyErrors).toEqual([]);
+  });
+
   it('answers 503 EK_NO_HEALTHY_BACKEND when no backend is selectable', async () => {
     const b = await backend((_req, res) => res.end());
     const { proxy, agent } = await proxyFor(poolConfig([b.url]));

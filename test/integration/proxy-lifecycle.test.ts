@@ -52,6 +52,48 @@ describe('swap', () => {
   });
 });
 
+describe('swap under load', () => {
+  it('loses no request while configs swap back and forth under concurrent load', { timeout: 30_000 }, async () => {
+    const a = await startBackend((_req, res) => setImmediate(() => res.end('a')));
+    const b = await startBackend((_req, res) => setImmediate(() => res.end('b')));
+    cleanups.push(() => a.close(), () => b.close());
+    const configs = [poolConfig([a.url]), poolConfig([b.url]), poolConfig([a.url, b.url])];
+    const proxy = await startProxy(configs[2]);
+    cleanups.push(() => proxy.close());
+    const agent = new Agent({ connections: 32 });
+    cleanups.push(() => agent.destroy());
+
+    let isLoading = true;
+    let swaps = 0;
+    const retiring: Promise<void>[] = [];
+    const swapper = (async () => {
+      while (isLoading && swaps < 500) {
+        const previous = proxy.server.snapshot;
+        const next = makeSnapshot(configs[swaps % 3], previous);
+        proxy.server.swap(next);
+        retiring.push(retireSnapshot(previous, next));
+        swaps++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let i = 0; i < 25; i++) statuses.push((await text(agent, proxy.url)).status);
+      }),
+    );
+    isLoading = false;
+    await swapper;
+    await Promise.all(retiring);
+    expect(swaps).toBeGreaterThan(5);
+    expect(statuses).toHaveLength(800);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(proxy.server.inflight).toBe(0);
+    expect(proxy.server.snapshot.pools.get('web')!.members.totalInflight).toBe(0);
+    expect(proxy.telemetry.requests).toHaveLength(800);
+  });
+});
+
 describe('close', () => {
   it('stops accepting, finishes in-flight requests, then resolves', async () => {
     const side = await heldBackend('done');

@@ -143,4 +143,24 @@ describe('forwarding', () => {
       expect.objectContaining({ method: 'GET', path: '/logged?x=1', status: 200, pool: 'web', backend: 'b1', bytesOut: 4, clientIp: '127.0.0.1', error: '' }),
     ]);
   });
+
+  it('passes HEAD, 204 and 304 responses through without a body', async () => {
+    const { proxy, agent } = await setUp((req, res) => {
+      if (req.url === '/204') return void res.writeHead(204).end();
+      if (req.url === '/304') return void res.writeHead(304, { etag: '"v1"' }).end();
+      res.writeHead(200, { 'content-length': '5' });
+      res.end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    const head = await request(proxy.url, { method: 'HEAD', dispatcher: agent });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe('5');
+    expect(await head.body.text()).toBe('');
+    const noContent = await request(`${proxy.url}/204`, { dispatcher: agent });
+    expect([noContent.statusCode, await noContent.body.text()]).toEqual([204, '']);
+    const notModified = await request(`${proxy.url}/304`, { dispatcher: agent });
+    expect([notModified.statusCode, notModified.headers.etag, await notModified.body.text()]).toEqual([304, '"v1"', '']);
+    // The keep-alive connection is still in sync after bodiless responses.
+    const after = await request(proxy.url, { dispatcher: agent });
+    expect(await after.body.text()).toBe('hello');
+  });
 });
