@@ -109,7 +109,12 @@ async function openSqlite(location: Extract<StoreLocation, { dialect: 'sqlite' }
   const lockWaitMs = options.lockWaitMs ?? 5000;
   let database: Database.Database;
   try {
-    if (!location.isMemory) fs.mkdirSync(path.dirname(location.filename), { recursive: true });
+    if (!location.isMemory) {
+      // The store holds configs (which can carry secrets such as proxy.cookie_secret) and token hashes:
+      // create it readable by its owner only. SQLite gives the -wal and -shm files the same mode.
+      fs.mkdirSync(path.dirname(location.filename), { recursive: true, mode: 0o700 });
+      fs.closeSync(fs.openSync(location.filename, 'a', 0o600));
+    }
     database = new Database(location.filename, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new StoreError(

@@ -97,7 +97,10 @@ describe('opening a store', () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'ek-cwd-'));
     try {
       const store = await openStore('sqlite://./data/nested/evenkeel.db', { cwd });
-      expect(fs.existsSync(path.join(cwd, 'data/nested/evenkeel.db'))).toBe(true);
+      const file = path.join(cwd, 'data/nested/evenkeel.db');
+      expect(fs.existsSync(file)).toBe(true);
+      // Configs and token hashes are for the owner's eyes only.
+      expect(fs.statSync(file).mode & 0o077).toBe(0);
       const mode = await store.db.selectNoFrom((eb) => eb.val(1).as('one')).executeTakeFirst();
       expect(mode).toEqual({ one: 1 });
       await store.close();
