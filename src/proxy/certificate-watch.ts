@@ -1,6 +1,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { ProxyConfigError } from './errors.js';
 
 // Certificates are renewed in place (certbot, cert-manager, a cron job), so the HTTPS listener
 // re-reads its certificate and key when either file changes, without a restart or dropped
@@ -20,10 +21,17 @@ export interface CertificatePair {
 
 /** Reads and checks a certificate and key; throws when they do not form a usable pair. */
 export function loadCertificatePair(certPath: string, keyPath: string): CertificatePair {
-  const pair = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
-  // Throws on unreadable PEM and on "key values mismatch".
-  createSecureContext(pair);
-  return pair;
+  try {
+    const pair = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+    // Throws on unreadable PEM and on "key values mismatch".
+    createSecureContext(pair);
+    return pair;
+  } catch (error) {
+    throw new ProxyConfigError(
+      'EK_PROXY_CERTIFICATE_INVALID',
+      `cannot use TLS certificate ${certPath} with key ${keyPath}: ${(error as Error).message}; expected PEM files whose key matches the certificate`,
+    );
+  }
 }
 
 export class CertificateWatch {

@@ -91,7 +91,7 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** A config value the proxy cannot compile (the config schema let it through). */
 export class ProxyConfigError extends Error {
-  readonly code: 'EK_PROXY_TRUSTED_INVALID' | 'EK_PROXY_ROUTE_POOL_UNKNOWN' | 'EK_PROXY_BACKEND_URL_INVALID';
+  readonly code: 'EK_PROXY_TRUSTED_INVALID' | 'EK_PROXY_ROUTE_POOL_UNKNOWN' | 'EK_PROXY_BACKEND_URL_INVALID' | 'EK_PROXY_CERTIFICATE_INVALID';
 
   constructor(code: ProxyConfigError['code'], message: string) {
     super(message);

@@ -104,7 +104,12 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
 
   /** An HTTPS listener; the certificate and key are reloaded when their files change. */
   listenHttps(host: string, port: number, certPath: string, keyPath: string): Promise<AddressInfo> {
-    const pair = loadCertificatePair(certPath, keyPath);
+    let pair;
+    try {
+      pair = loadCertificatePair(certPath, keyPath);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const server = createHttpsServer({ ...serverOptions(), ...pair });
     this.attach(server, 'https');
     const watch = new CertificateWatch(

@@ -87,6 +87,7 @@ describe('HTTPS listener', () => {
     install({ cert: third.cert, key: second.key });
     const [error] = (await failed) as [Error];
     expect(error.message).toMatch(/mismatch/);
+    expect((error as Error & { code?: string }).code).toBe('EK_PROXY_CERTIFICATE_INVALID');
     expect(((await warned) as [Error & { code?: string }])[0].code).toBe('EK_PROXY_CERTIFICATE_INVALID');
     expect(await servedCommonName()).toBe('second');
   });
@@ -99,5 +100,11 @@ describe('HTTPS listener', () => {
     expect(reply.toString()).toBe('echo ping');
     client.close();
     await once(client, 'close');
+  });
+
+  it('refuses to start an HTTPS listener on missing certificate files with a stable code', async () => {
+    const other = new ProxyServer({ snapshot: makeSnapshot(poolConfig([backend.url])), telemetry: new RecordingTelemetry(), outcomes: new RecordingOutcomes() });
+    await expect(other.listenHttps('127.0.0.1', 0, join(dir, 'missing.crt'), join(dir, 'missing.key'))).rejects.toMatchObject({ code: 'EK_PROXY_CERTIFICATE_INVALID' });
+    await other.close(0);
   });
 });
