@@ -113,10 +113,10 @@ describe('retries', () => {
 });
 
 describe('timeouts', () => {
-  it('answers 504 EK_UPSTREAM_CONNECT_TIMEOUT when the backend never accepts', async () => {
+  it('answers 504 EK_UPSTREAM_CONNECT_TIMEOUT when the connection to the backend never completes', async () => {
     const hole = await startBlackhole();
     cleanups.push(() => hole.close());
-    const { proxy, agent } = await proxyFor(poolConfig([`http://127.0.0.1:${hole.port}`], { proxy: { timeouts: { connect: '200ms' } } }));
+    const { proxy, agent } = await proxyFor(poolConfig([hole.url], { proxy: { timeouts: { connect: '200ms' } } }));
     const result = await get(agent, proxy.url);
     expect(result).toMatchObject({ status: 504, code: 'EK_UPSTREAM_CONNECT_TIMEOUT' });
     expect(proxy.outcomes.outcomes).toEqual([{ backend: 'b1', isFailure: true }]);

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { poolConfig, rawExchange, refusingPort, startProxy, until } from '../proxy/fixture.js';
+import { poolConfig, rawExchange, refusingPort, startBlackhole, startProxy, until } from '../proxy/fixture.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -68,5 +68,16 @@ describe('WebSocket', () => {
     await until(() => proxy.server.inflight === 0);
     expect(proxy.outcomes.outcomes).toEqual([{ backend: 'b1', isFailure: true }]);
     expect(proxy.telemetry.requests).toEqual([expect.objectContaining({ statusCode: 502 })]);
+  });
+
+  it('answers 504 EK_UPSTREAM_CONNECT_TIMEOUT when the upgrade connection never completes', async () => {
+    const hole = await startBlackhole();
+    cleanups.push(() => hole.close());
+    const proxy = await startProxy(poolConfig([hole.url], { proxy: { timeouts: { connect: '200ms' } } }));
+    cleanups.push(() => proxy.close());
+    const answer = await rawExchange(proxy.port, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1.1 504 /);
+    expect(answer).toContain('x-evenkeel-error: EK_UPSTREAM_CONNECT_TIMEOUT');
+    await until(() => proxy.server.inflight === 0);
   });
 });

@@ -141,23 +141,24 @@ export async function until(condition: () => boolean, timeoutMs = 5000): Promise
 }
 
 /**
- * A TCP port whose accept queue is full, so new connections hang in SYN-SENT: the way to make a
- * connect time out on 127.0.0.1. Python holds a socket that listens with backlog 0 and never
- * accepts (Node's net.Server always accepts); a few connections fill its queue.
+ * A backend URL whose connection never completes, for connect timeouts on 127.0.0.1 with nothing
+ * but Node: an https:// URL on a TCP server that accepts and then stays silent, so the TLS
+ * handshake, which undici's connect timeout covers, never finishes.
  */
-export async function startBlackhole(): Promise<{ port: number; close(): void }> {
-  const { spawn } = await import('node:child_process');
-  const child = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  const port = Number(line.toString().trim());
-  const fillers = [0, 1, 2].map(() => connect(port, '127.0.0.1').on('error', () => undefined));
-  // Wait until the queue is full: a probe connection then stays pending.
-  await new Promise((resolve) => setTimeout(resolve, 100));
+export async function startBlackhole(): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer: createTcpServer } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
   return {
-    port,
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => {
-      for (const socket of fillers) socket.destroy();
-      child.kill();
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }
