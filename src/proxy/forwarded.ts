@@ -25,6 +25,22 @@ export class TrustedProxies {
     if (family === 0) return false;
     return this.list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
   }
+
+  /**
+   * The client address in an X-Forwarded-For chain that reached us through trusted proxies: the
+   * rightmost entry that is not itself a trusted proxy (entries left of it could be forged by the
+   * client). Falls back to `peer` when the chain holds nothing usable.
+   */
+  clientOf(forwardedFor: string, peer: string): string {
+    const hops = forwardedFor.split(',');
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i].trim();
+      if (isIP(unmapIpv4(hop)) === 0) return peer;
+      if (!this.has(hop)) return unmapIpv4(hop);
+    }
+    const first = hops[0].trim();
+    return isIP(unmapIpv4(first)) === 0 ? peer : unmapIpv4(first);
+  }
 }
 
 function addEntry(list: BlockList, entry: string): void {

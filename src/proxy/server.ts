@@ -185,8 +185,12 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     seen.forwardedFor = seen.forwardedProto = seen.forwardedHost = seen.host = undefined;
     filterRequestHeaders(req.rawHeaders, upstreamHeaders, seen);
     const peer = req.socket.remoteAddress;
-    const sourceIp = peer === undefined ? '' : unmapIpv4(peer);
-    appendForwarded(upstreamHeaders, seen, sourceIp, proto, snapshot.trustedProxies.has(peer));
+    const peerIp = peer === undefined ? '' : unmapIpv4(peer);
+    const isTrusted = snapshot.trustedProxies.has(peer);
+    appendForwarded(upstreamHeaders, seen, peerIp, proto, isTrusted);
+    // Behind a trusted balancer the client is the last X-Forwarded-For hop it vouches for; source-IP
+    // persistence and the access log should see that client, not the balancer.
+    const sourceIp = isTrusted && seen.forwardedFor !== undefined ? snapshot.trustedProxies.clientOf(seen.forwardedFor, peerIp) : peerIp;
 
     const exchange = new Exchange(this, snapshot, pool, req, res, upstreamHeaders, sourceIp, hasBody, this.cookieSecure ?? proto === 'https', path);
     this.exchangeCount++;

@@ -130,6 +130,18 @@ describe('forwarding', () => {
     expect(cookies[1]).not.toMatch(/Secure/);
   });
 
+  it('sees the client behind a trusted proxy as the request\'s source address', async () => {
+    const entries: AccessLogEntry[] = [];
+    const backend = await startBackend((_req, res) => res.end());
+    cleanups.push(() => backend.close());
+    const proxy = await startProxy(poolConfig([backend.url], { proxy: { trusted_proxies: ['127.0.0.1'] } }), { accessLog: { write: (entry) => entries.push(entry) } });
+    cleanups.push(() => proxy.close());
+    const agent = new Agent();
+    cleanups.push(() => agent.close());
+    await (await request(proxy.url, { headers: { 'x-forwarded-for': '198.51.100.4' }, dispatcher: agent })).body.text();
+    expect(entries[0].clientIp).toBe('198.51.100.4');
+  });
+
   it('writes one access log entry per request when an access log is given', async () => {
     const entries: AccessLogEntry[] = [];
     const backend = await startBackend((_req, res) => res.end('four'));

@@ -63,6 +63,13 @@ describe('trusted proxies', () => {
     expect(trusted.has(undefined)).toBe(false);
   });
 
+  it('finds the client in a forwarded chain: the rightmost hop that is not a trusted proxy', () => {
+    expect(trusted.clientOf('203.0.113.7', '10.0.0.2')).toBe('203.0.113.7');
+    expect(trusted.clientOf('6.6.6.6, 203.0.113.7, 10.9.9.9', '10.0.0.2')).toBe('203.0.113.7');
+    expect(trusted.clientOf('10.1.1.1, 10.2.2.2', '10.0.0.2')).toBe('10.1.1.1');
+    expect(trusted.clientOf('garbage', '10.0.0.2')).toBe('10.0.0.2');
+  });
+
   it('rejects entries that are not addresses with a stable code', () => {
     expect(() => new TrustedProxies(['not-an-ip'])).toThrow(expect.objectContaining({ code: 'EK_PROXY_TRUSTED_INVALID' }));
     expect(() => new TrustedProxies(['10.0.0.0/40'])).toThrow(expect.objectContaining({ code: 'EK_PROXY_TRUSTED_INVALID' }));
