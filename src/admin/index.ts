@@ -1,0 +1,4 @@
+// The admin/ room: the Fastify admin API. Other rooms import only from here.
+export { startAdminServer, type AdminServer, type AdminServerOptions } from './server.js';
+export { describePools, SHARE_WINDOW_SECONDS, type AdminPoolSource, type BackendStatus, type PoolStatus, type PoolsStatus } from './pools-view.js';
+export { AdminError, type AdminErrorCode } from './errors.js';
