@@ -50,6 +50,10 @@ export async function startClusterPrimary(
       workers.add(worker);
       worker.on('message', (message: WorkerMessage) => {
         switch (message.t) {
+          case 'ready':
+            send(worker, { t: 'init', config: control.config, cookieSecret, accessLog: options.accessLog });
+            send(worker, { t: 'health', health: control.health.exportHealth() });
+            break;
           case 'listening':
             resolve();
             break;
@@ -65,10 +69,6 @@ export async function startClusterPrimary(
             reject(new Error(message.message));
             break;
         }
-      });
-      worker.once('online', () => {
-        send(worker, { t: 'init', config: control.config, cookieSecret, accessLog: options.accessLog });
-        send(worker, { t: 'health', health: control.health.exportHealth() });
       });
       worker.once('exit', (code, signal) => {
         workers.delete(worker);

@@ -11,6 +11,8 @@ export type PrimaryMessage =
   | { t: 'shutdown'; drainMs: number };
 
 export type WorkerMessage =
+  /** The worker's message handler is installed; messages sent before this would be lost. */
+  | { t: 'ready' }
   | { t: 'listening' }
   | { t: 'telemetry'; delta: TelemetryDelta }
   | { t: 'failure-streak'; pool: string; backend: string }

@@ -68,5 +68,7 @@ process.on('message', (message: PrimaryMessage) => {
 // Signals from a terminal reach the whole process group; the primary decides when workers stop.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
+send({ t: 'ready' });
+
 // If the primary dies, drain and leave rather than serve on without health or config updates.
 process.on('disconnect', () => void shutdown(5_000));

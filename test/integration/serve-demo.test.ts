@@ -15,7 +15,7 @@ describe('the demo config', () => {
     let text = readFileSync(resolve(import.meta.dirname, '../../examples/demo.yaml'), 'utf8');
     const proxyPort = await freePort();
     const adminPort = await freePort();
-    text = text.replace('127.0.0.1:8080', `127.0.0.1:${proxyPort}`).replace('127.0.0.1:9090', `127.0.0.1:${adminPort}`);
+    text = text.replaceAll('127.0.0.1:8080', `127.0.0.1:${proxyPort}`).replaceAll('127.0.0.1:9090', `127.0.0.1:${adminPort}`);
     for (const demoPort of [18081, 18082, 18083, 18084, 18085]) {
       const port = await freePort();
       text = text.replaceAll(String(demoPort), String(port));
