@@ -1,0 +1,45 @@
+import type { Config } from '../../config/index.js';
+import type { ChangeStatus, Store } from '../store/index.js';
+import type { Actor, ChangeFinding, ChangeRequest, ImpactSimulation, ProposeChange } from './change-request.js';
+
+// The contract between the control plane and its callers (admin API, CLI through the API, file
+// reloads, later the monitor's auto-rollback and the fleet). Implemented by createChangeService.
+
+export interface ChangeServiceOptions {
+  store: Store;
+  /** Swaps the live config atomically in this node (data plane, health, telemetry). Synchronous. */
+  applyLive: (config: Config, version: number) => void;
+  /** Replays recent requests through the live and the proposed balancer (control/simulation). */
+  simulate: (live: Config, proposed: Config) => ImpactSimulation;
+  /** Audit rules (issue 5) plug in here; error-level findings refuse the change. */
+  audit?: (proposed: Config) => ChangeFinding[];
+  now?: () => number;
+}
+
+export interface ChangeListFilter {
+  status?: ChangeStatus;
+  limit?: number;
+}
+
+export interface RollbackOptions {
+  /** The version to restore; defaults to the one before the live version. */
+  toVersion?: number;
+  reason: string;
+  source: ProposeChange['source'];
+}
+
+export interface ChangeService {
+  /** The version the node is serving. */
+  liveVersion(): number;
+  liveConfig(): Config;
+  /** Records, validates, simulates and checks policy; guardrails refuse outright (ChangeRefusedError). */
+  propose(input: ProposeChange): Promise<ChangeRequest>;
+  list(filter?: ChangeListFilter): Promise<ChangeRequest[]>;
+  get(id: number): Promise<ChangeRequest>;
+  approve(id: number, actor: Actor, comment?: string): Promise<ChangeRequest>;
+  reject(id: number, actor: Actor, comment?: string): Promise<ChangeRequest>;
+  /** Commits the new version, then swaps the live config; refuses a stale base version. */
+  apply(id: number, actor: Actor): Promise<ChangeRequest>;
+  /** A rollback is itself a change (proposed and, when policy allows, applied at once). */
+  rollback(actor: Actor, options: RollbackOptions): Promise<ChangeRequest>;
+}
