@@ -58,7 +58,11 @@ export async function startClusterPrimary(
             resolve();
             break;
           case 'telemetry':
-            control.telemetry.mergeDelta(message.delta, worker.id);
+            try {
+              control.telemetry.mergeDelta(message.delta, worker.id);
+            } catch (error) {
+              logger.error({ err: error, worker: worker.id }, 'a worker sent telemetry that cannot be merged; it is dropped');
+            }
             break;
           case 'failure-streak':
             control.health.reportFailureStreak(message.pool, message.backend);
@@ -72,6 +76,7 @@ export async function startClusterPrimary(
       });
       worker.once('exit', (code, signal) => {
         workers.delete(worker);
+        control.telemetry.forgetWorker(worker.id);
         if (isStopping) return;
         logger.error({ worker: worker.id, code, signal }, 'worker exited unexpectedly; starting a replacement');
         fork().catch((error: unknown) => logger.error({ err: error }, 'replacement worker failed to start'));

@@ -51,6 +51,7 @@ export class Control {
       registry,
       telemetry: this.telemetry,
       pools: () => (this.snapshot ? this.snapshot.pools.values() : []),
+      onError: (error) => this.logger.error({ err: error }, 'admin API route failed'),
     });
     this.admin = admin;
     const shownHost = admin.address.family === 'IPv6' ? `[${admin.address.address}]` : admin.address.address;

@@ -20,6 +20,11 @@ const tracker = new PassiveTracker((pool, backend) => send({ t: 'failure-streak'
 const flushTelemetry = () => send({ t: 'telemetry', delta: telemetry.drainDelta() });
 const flushTimer = setInterval(flushTelemetry, TELEMETRY_FLUSH_MS);
 
+/** Every backend's in-flight count goes into deltas from the start, even before its first request ends. */
+function trackBackends(): void {
+  for (const members of dataPlane?.poolMembers() ?? []) telemetry.trackBackends(members.backends);
+}
+
 async function shutdown(drainMs: number): Promise<void> {
   if (isShuttingDown) return;
   isShuttingDown = true;
@@ -43,6 +48,7 @@ process.on('message', (message: PrimaryMessage) => {
         accessLog: message.accessLog,
       });
       tracker.setPools(dataPlane.snapshot.config);
+      trackBackends();
       if (lastHealth) applyHealth(lastHealth, dataPlane.poolMembers());
       dataPlane.listen().then(
         () => send({ t: 'listening' }),
@@ -53,6 +59,7 @@ process.on('message', (message: PrimaryMessage) => {
       if (!dataPlane) return;
       dataPlane.swap(message.config);
       tracker.setPools(message.config);
+      trackBackends();
       if (lastHealth) applyHealth(lastHealth, dataPlane.poolMembers());
       break;
     case 'health':
