@@ -15,6 +15,12 @@ const MAC_BYTES = 16;
  */
 const VERIFIED_CACHE_CAPACITY = 10_000;
 
+/** The value sign() made last for one backend; expiries move once a second, so most signs hit it. */
+interface SignedCookie {
+  expiresUnixSec: number;
+  value: string;
+}
+
 interface VerifiedCookie {
   backendId: string;
   expiresUnixSec: number;
@@ -30,6 +36,7 @@ export class SessionCookieSigner {
   /** The expiry (Unix seconds) of the cookie last accepted by verify(); avoids returning an object. */
   verifiedExpiresUnixSec = 0;
   private readonly verified = new Map<string, VerifiedCookie>();
+  private readonly lastSigned = new Map<string, SignedCookie>();
 
   constructor(secret: string, poolName: string) {
     this.key = Buffer.from(secret, 'utf8');
@@ -38,8 +45,19 @@ export class SessionCookieSigner {
 
   /** The cookie value naming `backendId` until `expiresUnixSec`. */
   sign(backendId: string, expiresUnixSec: number): string {
+    // New clients arrive many per second and get the same value for the same backend and second:
+    // one HMAC per backend per second instead of one per new client (bench: HMAC was 5% of CPU).
+    const last = this.lastSigned.get(backendId);
+    if (last !== undefined && last.expiresUnixSec === expiresUnixSec) return last.value;
     const payload = `${backendId}.${expiresUnixSec}`;
-    return `${payload}.${this.mac(payload)}`;
+    const value = `${payload}.${this.mac(payload)}`;
+    if (last !== undefined) {
+      last.expiresUnixSec = expiresUnixSec;
+      last.value = value;
+    } else {
+      this.lastSigned.set(backendId, { expiresUnixSec, value });
+    }
+    return value;
   }
 
   /**
