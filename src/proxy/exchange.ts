@@ -147,6 +147,10 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     if (backend === undefined) return false;
     this.backend = backend;
     acquire(pool.members, backend);
+    // The request sample keeps the client's first pick only: a retry is the same request again.
+    if (this.excluded === undefined) {
+      this.context.telemetry.recordPick?.(pool.name, pool.sampleKey.hash(this), backend.id, pool.members.totalInflight, this.isPinned, this.isSpilled);
+    }
     this.isAcquired = true;
     this.isOutcomeReported = false;
     this.controller = undefined;

@@ -2,6 +2,7 @@ import type { Config, PoolConfig } from '../config/index.js';
 import { BackendState, PoolMembers, type Picker } from '../balance/index.js';
 import { CapacityQueue } from './capacity-queue.js';
 import { ProxyConfigError } from './errors.js';
+import { SampleKey } from './sample-key.js';
 import { TrustedProxies } from './forwarded.js';
 import { compileRoutes, type CompiledRoute } from './router.js';
 import { UpstreamPool, originOf, upstreamKey } from './upstream.js';
@@ -23,6 +24,8 @@ export interface PoolRuntime {
   readonly upstreams: UpstreamPool[];
   /** Requests waiting for a backend slot; the same object across reloads. */
   readonly queue: CapacityQueue;
+  /** What the request sample records of each request's key (telemetry/request-sample.ts). */
+  readonly sampleKey: SampleKey;
 }
 
 export interface ProxySnapshot {
@@ -102,7 +105,7 @@ export function buildSnapshot(
     queue.size = poolConfig.queue.size;
     queue.timeoutMs = poolConfig.queue.timeout;
 
-    pools.set(name, { name, config: poolConfig, members, picker: makePicker(poolConfig, members), upstreams, queue });
+    pools.set(name, { name, config: poolConfig, members, picker: makePicker(poolConfig, members), upstreams, queue, sampleKey: new SampleKey(poolConfig) });
   }
 
   for (const pool of pools.values()) {

@@ -132,7 +132,8 @@ export function answerAndClose(socket: Duplex, code: ProxyErrorCode): void {
 export function openTunnel(context: ExchangeContext, snapshot: ProxySnapshot, pool: PoolRuntime, req: IncomingMessage, client: Duplex, head: Buffer, sourceIp: string, proto: string): Tunnel | undefined {
   const outcome: PickOutcome = { isPinned: false, isSpilled: false, setCookie: undefined };
   resetOutcome(outcome);
-  const backend = pool.picker.pick({ sourceIp, path: req.url as string, headers: req.headers }, outcome, undefined);
+  const request = { sourceIp, path: req.url as string, headers: req.headers };
+  const backend = pool.picker.pick(request, outcome, undefined);
   if (backend === undefined) {
     const code: ProxyErrorCode = pool.members.backends.some((b) => selectableWeight(pool.members, b) > 0) ? 'EK_QUEUE_FULL' : 'EK_NO_HEALTHY_BACKEND';
     context.telemetry.recordProxyError(pool.name, code);
@@ -140,6 +141,7 @@ export function openTunnel(context: ExchangeContext, snapshot: ProxySnapshot, po
     return undefined;
   }
   acquire(pool.members, backend);
+  context.telemetry.recordPick?.(pool.name, pool.sampleKey.hash(request), backend.id, pool.members.totalInflight, outcome.isPinned, outcome.isSpilled);
   const tunnel = new Tunnel(context, pool, backend, outcome, client, sourceIp);
   tunnel.open(snapshot, req, head, proto);
   return tunnel;

@@ -1,5 +1,6 @@
 import { AMOUNT_FIELDS, COUNT_FIELDS, RING_SECONDS, type BackendSeries } from './backend-series.js';
 import { TelemetryError } from './errors.js';
+import { sampleDeltaProblem, type PoolSampleDelta } from './request-sample.js';
 
 // Cluster aggregation. Each worker process has its own Telemetry and, once a second, sends the
 // primary what changed since its previous report; the primary folds it into its own Telemetry so
@@ -21,6 +22,8 @@ export interface TelemetryDelta {
   readonly sequence: number;
   readonly backends: BackendDelta[];
   readonly proxyErrors: ProxyErrorDelta[];
+  /** Requests sampled since the previous drain, per pool (request-sample.ts); absent means none. */
+  readonly samples?: PoolSampleDelta[];
 }
 
 export interface BackendDelta {
@@ -139,6 +142,10 @@ export function assertDelta(delta: unknown): asserts delta is TelemetryDelta {
   }
   for (const error of d.proxyErrors) {
     if (typeof error?.pool !== 'string' || typeof error.code !== 'string' || !Number.isFinite(error.count)) throw invalid('a malformed proxy error count');
+  }
+  if (d.samples !== undefined) {
+    const problem = sampleDeltaProblem(d.samples);
+    if (problem !== undefined) throw invalid(problem);
   }
 }
 

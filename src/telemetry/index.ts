@@ -8,3 +8,16 @@ export type { BackendDelta, ProxyErrorDelta, SecondDelta, TelemetryDelta } from 
 export { TelemetryError, type TelemetryErrorCode } from './errors.js';
 export { createMetricsRegistry, type MetricsPoolSource } from './metrics-registry.js';
 export { createAccessLog, type AccessLogOptions, type FlushableAccessLog } from './access-log.js';
+export {
+  NO_SAMPLE_KEY,
+  PoolRequestRing,
+  REQUEST_SAMPLE_CAPACITY,
+  RequestSample,
+  SAMPLE_DELTA_LIMIT,
+  sampleKeySpecOf,
+  type PoolSampleDelta,
+  type SampleKeyKind,
+  type SampleKeySpec,
+  type SampledPool,
+  type SampledRequest,
+} from './request-sample.js';

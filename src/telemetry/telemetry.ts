@@ -15,11 +15,14 @@ import {
 import { STATUS_CLASSES, estimateQuantileMs, type StatusClass } from './buckets.js';
 import { DELTA_FORMAT, assertDelta, drainSeries, mergeSeries, type BackendDelta, type ProxyErrorDelta, type TelemetryDelta } from './delta.js';
 import { TelemetryError } from './errors.js';
+import { RequestSample } from './request-sample.js';
 import type { BackendKey, TelemetrySink } from './sink.js';
 
 export interface TelemetryOptions {
   /** Wall clock in milliseconds; injected by tests. */
   now?: () => number;
+  /** Requests kept per pool for impact simulations; REQUEST_SAMPLE_CAPACITY by default. */
+  requestSampleCapacity?: number;
 }
 
 /** One backend's traffic over a window of whole seconds. */
@@ -66,9 +69,15 @@ export class Telemetry implements TelemetrySink {
   private lastDrainSecond = -1;
   private readonly lastSequenceBySource = new Map<string, number>();
   private hasWorkerReports = false;
+  /**
+   * The recent requests of every pool, for impact simulations (request-sample.ts). A worker records
+   * into its own and sends them in its deltas; the primary's is filled by mergeDelta.
+   */
+  readonly requestSample: RequestSample;
 
   constructor(options: TelemetryOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.requestSample = new RequestSample(options.requestSampleCapacity);
   }
 
   recordRequest(
@@ -87,6 +96,10 @@ export class Telemetry implements TelemetrySink {
 
   recordProxyError(poolName: string, errorCode: string): void {
     this.proxyErrorCounter(poolName, errorCode).count++;
+  }
+
+  recordPick(poolName: string, keyHash: number, backendId: string, inflight: number, isPinned: boolean, isSpilled: boolean): void {
+    this.requestSample.record(poolName, this.now(), keyHash, backendId, inflight, isPinned, isSpilled);
   }
 
   private proxyErrorCounter(poolName: string, errorCode: string): ProxyErrorCount {
@@ -206,7 +219,8 @@ export class Telemetry implements TelemetrySink {
       counter.drained = counter.count;
     }
     this.sequence++;
-    return { format: DELTA_FORMAT, source: this.source, sequence: this.sequence, backends, proxyErrors };
+    const samples = this.requestSample.drain();
+    return { format: DELTA_FORMAT, source: this.source, sequence: this.sequence, backends, proxyErrors, samples };
   }
 
   /**
@@ -227,6 +241,7 @@ export class Telemetry implements TelemetrySink {
     this.hasWorkerReports = true;
     for (const backend of delta.backends) mergeSeries(this.seriesOf(backend.pool, backend.id), backend, workerId);
     for (const error of delta.proxyErrors) this.proxyErrorCounter(error.pool, error.code).count += error.count;
+    if (delta.samples !== undefined) this.requestSample.merge(delta.samples);
   }
 
   private adopt(backend: BackendKey): BackendSeries {
