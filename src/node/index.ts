@@ -5,6 +5,7 @@ import { resolveCookieSecret } from './cookie-secret.js';
 import { startSingleNode } from './single-node.js';
 import { startClusterPrimary } from './cluster-primary.js';
 import { createNodeLogger, type Logger } from './logger.js';
+import { useBaselineWasmCompiler } from './wasm-compiler.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
 export type { RunningNode, ServeOptions } from './serve-options.js';
@@ -21,6 +22,7 @@ export interface StartedNode extends RunningNode {
  * process or a primary with N workers. Throws ConfigError when the file is invalid.
  */
 export async function startNode(options: ServeOptions, logger: Logger = createNodeLogger()): Promise<StartedNode> {
+  useBaselineWasmCompiler();
   const config = loadConfigFile(options.configPath);
   const requested = options.workers ?? config.workers;
   const workers = requested === 'auto' ? Math.max(1, os.availableParallelism()) : requested;

@@ -2,8 +2,11 @@ import { DataPlane } from './data-plane.js';
 import { applyHealth, PassiveTracker, type HealthSnapshot } from '../health/index.js';
 import { Telemetry } from '../telemetry/index.js';
 import type { PrimaryMessage, WorkerMessage } from './messages.js';
+import { useBaselineWasmCompiler } from './wasm-compiler.js';
 
 // A cluster worker: the full data plane, steered by its primary (see cluster-primary.ts).
+
+useBaselineWasmCompiler();
 
 const TELEMETRY_FLUSH_MS = 1000;
 
