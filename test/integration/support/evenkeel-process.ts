@@ -73,7 +73,13 @@ export async function startEvenkeel(configText: string, args: string[] = [], env
       child.once('exit', onExit);
     });
 
-  await waitFor(() => out, 'evenkeel is running', 1, 20_000);
+  try {
+    await waitFor(() => out, 'evenkeel is running', 1, 20_000);
+  } catch (error) {
+    // A node that never came up must not outlive the test run.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     child,
     configPath,
