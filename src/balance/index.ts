@@ -25,6 +25,7 @@ export { PowerOfTwoChoicesPicker } from './power-of-two-choices.js';
 export { WeightedRandomPicker } from './weighted-random.js';
 export { CookiePersistencePicker } from './cookie-persistence.js';
 export { TablePersistencePicker } from './table-persistence.js';
+export { SessionCookieSigner } from './session-cookie.js';
 
 /** The load bound factor c when a pool has no `hash` section. */
 export const DEFAULT_BOUND_FACTOR = 1.25;

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './store/index.js';
 export * from './events/index.js';
 export * from './tokens/index.js';
+export * from './simulation/index.js';

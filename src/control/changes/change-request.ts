@@ -25,6 +25,12 @@ export interface SimulatedBackendShare {
   predictedShare: number;
   /** predictedShare / weightShare (Infinity when weightShare is 0 and predictedShare > 0). */
   ratio: number;
+  /** Effective weight over the pool's healthy effective weight under the LIVE config; null for a backend the change adds. */
+  liveWeightShare?: number | null;
+  /** Share right after applying: clients the live balancer had pinned keep their backend while the proposed balancer honours the pin. */
+  immediateShare?: number;
+  /** Share the live balancer actually gave the sampled requests (0 for a synthetic sample). */
+  observedShare?: number;
 }
 
 export interface SimulatedPool {
@@ -32,11 +38,15 @@ export interface SimulatedPool {
   /** Requests of the sample that this pool served. */
   sampledRequests: number;
   backends: SimulatedBackendShare[];
+  /** True when the pool had no sampled requests and a synthetic sample was replayed instead (docs/changes.md). */
+  isSynthetic?: boolean;
+  /** Requests held in flight at once during the replay (the K of docs/changes.md). */
+  concurrency?: number;
 }
 
 /** What replaying recent requests through the proposed balancer predicts. */
 export interface ImpactSimulation {
-  /** Requests replayed in all; 0 means there was no traffic to replay (shares then come from weights alone). */
+  /** Recorded requests replayed in all; 0 means there was no traffic to replay (shares then come from a synthetic sample, see docs/changes.md). */
   sampleSize: number;
   pools: SimulatedPool[];
   /** policy.simulation.max_share_ratio that was applied. */
