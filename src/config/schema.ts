@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backendUrl } from './backend-url.js';
 import { duration, listenAddress, size } from './units.js';
+import { policySchema } from './policy-schema.js';
 
 // The single source of truth for evenkeel.yaml: TypeScript types are inferred from these schemas,
 // the JSON Schema for editors is generated from them (the .describe() texts become the hover help),
@@ -167,6 +168,7 @@ export const configSchema = z.strictObject({
     .strictObject({ upstreams: z.array(demoUpstreamSchema).min(1).describe('Demo web servers to start.') })
     .optional()
     .describe('DEMO ONLY: upstreams that evenkeel starts in its own process so that `npm start` needs nothing else. Never use this section in front of real servers.'),
+  policy: policySchema.prefault({}).describe('Who may propose and approve changes, which changes wait for approval, and the guardrails that refuse a change (docs/changes.md).'),
 });
 
 /** The config as written in YAML (before defaults). */
