@@ -15,6 +15,7 @@ export const MIGRATION_LOCK_TABLE = 'evenkeel_schema_version_lock';
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
+    '0002_change_policy': { up: (db) => addChangePolicyColumns(db) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -148,4 +149,17 @@ async function createInitialSchema(db: AnyDb, dialect: StoreDialect): Promise<vo
     .addPrimaryKeyConstraint('telemetry_snapshots_pk', ['node_id', 'at', 'pool', 'backend'])
     .execute();
   await db.schema.createIndex('telemetry_snapshots_by_at').on('telemetry_snapshots').columns(['at', 'pool']).execute();
+}
+
+/**
+ * What a change request needs beyond 0001 to be shown and enforced: who proposed it (role and token,
+ * for the two-person rule), whether policy holds it for approval, the guardrail and audit findings,
+ * and for a rollback the version it restores. One ALTER per column: SQLite adds one at a time.
+ */
+async function addChangePolicyColumns(db: AnyDb): Promise<void> {
+  await db.schema.alterTable('change_requests').addColumn('author_role', 'text').execute();
+  await db.schema.alterTable('change_requests').addColumn('author_token_id', 'text').execute();
+  await db.schema.alterTable('change_requests').addColumn('needs_approval', 'integer', (column) => column.notNull().defaultTo(1)).execute();
+  await db.schema.alterTable('change_requests').addColumn('findings_json', 'text').execute();
+  await db.schema.alterTable('change_requests').addColumn('rollback_of', 'bigint', (column) => column.references('config_versions.version')).execute();
 }

@@ -64,6 +64,16 @@ export interface ChangeRequestTable {
   created_at: number;
   updated_at: number;
   applied_version: number | null;
+  /** The author's token role, or "file" / "node" for changes the node makes itself (0002). */
+  author_role: string | null;
+  /** The author's token id: the two-person rule compares it with the approver's (0002). */
+  author_token_id: string | null;
+  /** 0 or 1: policy holds the change until an approver who is not the author approves it (0002). */
+  needs_approval: Generated<number>;
+  /** Guardrail and audit findings, JSON array of { rule, severity, message } (0002). */
+  findings_json: string | null;
+  /** For a rollback: the config version it restores (0002). */
+  rollback_of: number | null;
 }
 
 export interface ApprovalTable {

@@ -17,12 +17,12 @@ describe.each(DIALECTS)('the %s store', (dialect) => {
 
   it('runs its migrations once: opening the same database twice keeps the schema and the data', async () => {
     const first = await fixture.open();
-    expect(first.schemaVersion).toBe('0001_initial');
+    expect(first.schemaVersion).toBe('0002_change_policy');
     await first.db.insertInto('nodes').values({ id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null }).execute();
     await first.close();
 
     const second = await fixture.open();
-    expect(second.schemaVersion).toBe('0001_initial');
+    expect(second.schemaVersion).toBe('0002_change_policy');
     expect(await second.db.selectFrom('nodes').selectAll().execute()).toEqual([
       { id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null },
     ]);
@@ -30,12 +30,12 @@ describe.each(DIALECTS)('the %s store', (dialect) => {
       .selectFrom('evenkeel_schema_version' as 'nodes')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    expect(Number(applied.n)).toBe(1);
+    expect(Number(applied.n)).toBe(2);
   });
 
   it('opens concurrently from two instances without failing the migration', async () => {
     const [a, b] = await Promise.all([fixture.open(), fixture.open()]);
-    expect([a.schemaVersion, b.schemaVersion]).toEqual(['0001_initial', '0001_initial']);
+    expect([a.schemaVersion, b.schemaVersion]).toEqual(['0002_change_policy', '0002_change_policy']);
   });
 
   it('returns epoch-millisecond timestamps and generated ids as numbers', async () => {
