@@ -26,6 +26,7 @@ export { WeightedRandomPicker } from './weighted-random.js';
 export { CookiePersistencePicker } from './cookie-persistence.js';
 export { TablePersistencePicker } from './table-persistence.js';
 export { SessionCookieSigner } from './session-cookie.js';
+export { hashRange, hashString } from './string-hash.js';
 
 /** The load bound factor c when a pool has no `hash` section. */
 export const DEFAULT_BOUND_FACTOR = 1.25;

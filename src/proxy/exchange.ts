@@ -35,6 +35,8 @@ export interface ExchangeContext {
 export const CLIENT_CLOSED_STATUS = 499;
 
 const kExchange = Symbol('evenkeel.exchange');
+/** performance.now() + this is wall-clock time: a request's start, without reading the clock again. */
+const TIME_ORIGIN_MS = performance.timeOrigin;
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
 
 const enum Phase {
@@ -149,7 +151,7 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     acquire(pool.members, backend);
     // The request sample keeps the client's first pick only: a retry is the same request again.
     if (this.excluded === undefined) {
-      this.context.telemetry.recordPick?.(pool.name, pool.sampleKey.hash(this), backend.id, pool.members.totalInflight, this.isPinned, this.isSpilled);
+      this.context.telemetry.recordPick?.(pool.name, TIME_ORIGIN_MS + this.startMs, pool.sampleKey.hash(this), backend.id, pool.members.totalInflight, this.isPinned, this.isSpilled);
     }
     this.isAcquired = true;
     this.isOutcomeReported = false;

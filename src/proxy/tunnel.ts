@@ -141,7 +141,7 @@ export function openTunnel(context: ExchangeContext, snapshot: ProxySnapshot, po
     return undefined;
   }
   acquire(pool.members, backend);
-  context.telemetry.recordPick?.(pool.name, pool.sampleKey.hash(request), backend.id, pool.members.totalInflight, outcome.isPinned, outcome.isSpilled);
+  context.telemetry.recordPick?.(pool.name, Date.now(), pool.sampleKey.hash(request), backend.id, pool.members.totalInflight, outcome.isPinned, outcome.isSpilled);
   const tunnel = new Tunnel(context, pool, backend, outcome, client, sourceIp);
   tunnel.open(snapshot, req, head, proto);
   return tunnel;

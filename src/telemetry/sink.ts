@@ -30,11 +30,12 @@ export interface TelemetrySink {
   recordProxyError(poolName: string, errorCode: string): void;
   /**
    * The balancer's first pick for a request, for the request sample that impact simulations replay
-   * (request-sample.ts). `keyHash` is the hash of the key the pool's balancer looks at, or
-   * NO_SAMPLE_KEY; `inflight` the pool's requests in flight in this process, this one included.
-   * Optional: sinks that do not sample (test recorders) leave it out.
+   * (request-sample.ts). `atMs` is when the request arrived (wall clock, from a time the caller
+   * already has: reading the clock again costs more than the rest of the recording), `keyHash` the
+   * hash of the key the pool's balancer looks at or NO_SAMPLE_KEY, `inflight` the pool's requests in
+   * flight in this process, this one included. Optional: sinks that do not sample leave it out.
    */
-  recordPick?(poolName: string, keyHash: number, backendId: string, inflight: number, isPinned: boolean, isSpilled: boolean): void;
+  recordPick?(poolName: string, atMs: number, keyHash: number, backendId: string, inflight: number, isPinned: boolean, isSpilled: boolean): void;
 }
 
 /** One line of the structured access log (written only when the access log is on). */

@@ -98,8 +98,8 @@ export class Telemetry implements TelemetrySink {
     this.proxyErrorCounter(poolName, errorCode).count++;
   }
 
-  recordPick(poolName: string, keyHash: number, backendId: string, inflight: number, isPinned: boolean, isSpilled: boolean): void {
-    this.requestSample.record(poolName, this.now(), keyHash, backendId, inflight, isPinned, isSpilled);
+  recordPick(poolName: string, atMs: number, keyHash: number, backendId: string, inflight: number, isPinned: boolean, isSpilled: boolean): void {
+    this.requestSample.record(poolName, atMs, keyHash, backendId, inflight, isPinned, isSpilled);
   }
 
   private proxyErrorCounter(poolName: string, errorCode: string): ProxyErrorCount {

@@ -36,6 +36,9 @@ describe('request sample recorded by the proxy', () => {
 
     const [portal] = telemetry.requestSample.read();
     expect(portal.pool).toBe('portal');
+    // Times are wall-clock arrival times, in order.
+    expect(Math.abs(portal.requests[0].atMs - Date.now())).toBeLessThan(60_000);
+    for (let i = 1; i < portal.requests.length; i++) expect(portal.requests[i].atMs).toBeGreaterThanOrEqual(portal.requests[i - 1].atMs);
     expect(portal.requests).toHaveLength(4);
     const [fresh, ...returning] = portal.requests;
     expect(fresh).toMatchObject({ keyHash: NO_SAMPLE_KEY, isPinned: false, inflight: 1 });

@@ -61,14 +61,12 @@ describe('request sample', () => {
 
 describe('request sample in telemetry deltas', () => {
   it("reaches the cluster primary's requestSample once, through JSON", () => {
-    const clock = { nowMs: T0 };
-    const workerA = new Telemetry({ now: () => clock.nowMs });
-    const workerB = new Telemetry({ now: () => clock.nowMs });
-    const primary = new Telemetry({ now: () => clock.nowMs });
-    workerA.recordPick('portal', 11, 'web-1', 3, true, false);
-    clock.nowMs += 5;
-    workerB.recordPick('portal', NO_SAMPLE_KEY, 'web-2', 1, false, false);
-    workerB.recordPick('api', 4_000_000_000, 'api-1', 2, false, true);
+    const workerA = new Telemetry({ now: () => T0 });
+    const workerB = new Telemetry({ now: () => T0 });
+    const primary = new Telemetry({ now: () => T0 });
+    workerA.recordPick('portal', T0, 11, 'web-1', 3, true, false);
+    workerB.recordPick('portal', T0 + 5, NO_SAMPLE_KEY, 'web-2', 1, false, false);
+    workerB.recordPick('api', T0 + 5, 4_000_000_000, 'api-1', 2, false, true);
     primary.mergeDelta(overIpc(workerA.drainDelta()), 1);
     primary.mergeDelta(overIpc(workerB.drainDelta()), 2);
     // Nothing new: the next deltas carry no samples.
@@ -85,7 +83,7 @@ describe('request sample in telemetry deltas', () => {
 
   it('sends at most SAMPLE_DELTA_LIMIT requests of a pool per delta, spread over all of them', () => {
     const worker = new Telemetry({ now: () => T0 });
-    for (let i = 0; i < 5_000; i++) worker.recordPick('portal', i, i < 2_500 ? 'web-1' : 'web-2', 1, false, false);
+    for (let i = 0; i < 5_000; i++) worker.recordPick('portal', T0 + i, i, i < 2_500 ? 'web-1' : 'web-2', 1, false, false);
     const [samples] = worker.drainDelta().samples ?? [];
     expect(samples.atMs.length).toBe(SAMPLE_DELTA_LIMIT);
     expect(samples.keyHashes[0]).toBe(0);
@@ -96,7 +94,7 @@ describe('request sample in telemetry deltas', () => {
   it('refuses a delta with malformed samples and merges none of it', () => {
     const worker = new Telemetry({ now: () => T0 });
     const primary = new Telemetry({ now: () => T0 });
-    worker.recordPick('portal', 1, 'web-1', 1, false, false);
+    worker.recordPick('portal', T0, 1, 'web-1', 1, false, false);
     const delta = overIpc(worker.drainDelta());
     const broken = { ...delta, samples: [{ ...delta.samples![0], inflight: [] }] } as TelemetryDelta;
     expect(() => primary.mergeDelta(broken, 1)).toThrow(TelemetryError);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { configSchema, type Config, type ConfigInput } from '../../../src/config/index.js';
 import { BackendState } from '../../../src/balance/index.js';
-import { simulateImpact, SimulationError, type SimulatedBackendShare } from '../../../src/control/index.js';
+import { simulateImpact, SimulationError } from '../../../src/control/index.js';
+import type { SimulatedBackendShare } from '../../../src/control/changes/change-request.js';
 import { RequestSample, type SampledPool } from '../../../src/telemetry/index.js';
 import { portalConfig, recordTraffic, TRAFFIC, type TrafficOptions } from './recorded-traffic.js';
 
