@@ -22,7 +22,10 @@ const MAX_SIMULATION_CONCURRENCY = 1024;
 export const SIMULATION_SEED = 0x5eed;
 
 export interface SimulateImpactOptions {
-  /** policy.simulation.max_share_ratio; DEFAULT_MAX_SHARE_RATIO when omitted. Must be above 1. */
+  /**
+   * Must be above 1. By default the LIVE config's policy.simulation.max_share_ratio: a change must
+   * not be able to loosen the check it is judged by.
+   */
   maxShareRatio?: number;
   /** The live node's backends (BackendState from the snapshot's pools), for health and slow start. */
   liveBackends?: Iterable<LiveBackendView>;
@@ -36,7 +39,7 @@ export interface SimulateImpactOptions {
  * flags backends whose predicted share is out of proportion; see the top of this file.
  */
 export function simulateImpact(live: Config, proposed: Config, sample: readonly SampledPool[], options: SimulateImpactOptions = {}): ImpactSimulation {
-  const maxShareRatio = options.maxShareRatio ?? DEFAULT_MAX_SHARE_RATIO;
+  const maxShareRatio = options.maxShareRatio ?? (live.policy as Config['policy'] | undefined)?.simulation.max_share_ratio ?? DEFAULT_MAX_SHARE_RATIO;
   if (!Number.isFinite(maxShareRatio) || maxShareRatio <= 1) {
     throw new SimulationError('EK_SIMULATION_RATIO_INVALID', `max_share_ratio ${maxShareRatio}: expected a number above 1, such as 1.5 (a backend may take 1.5 times its weight share)`);
   }

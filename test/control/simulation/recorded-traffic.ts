@@ -3,7 +3,7 @@
 // pick written to a RequestSample with the proxy's own SampleKey.
 import { acquire, BackendState, createPicker, PoolMembers, release, resetOutcome, type PickOutcome } from '../../../src/balance/index.js';
 import { configSchema, type Config, type ConfigInput } from '../../../src/config/index.js';
-import { seededRandom } from '../../../src/control/index.js';
+import { seededRandom } from '../../../src/control/simulation/index.js';
 import { SampleKey } from '../../../src/proxy/sample-key.js';
 import { RequestSample } from '../../../src/telemetry/index.js';
 
@@ -22,7 +22,7 @@ export interface TrafficOptions {
 export const TRAFFIC: TrafficOptions = { requests: 10_000, sessions: 2_000, zipfExponent: 1, concurrency: 16, seed: 7 };
 
 /** A config with one pool `portal` of five backends web-1..web-5. */
-export function portalConfig(pool: Record<string, unknown>, weights: number[] = [100, 100, 100, 100, 100], drain: boolean[] = []): Config {
+export function portalConfig(pool: Record<string, unknown>, weights: number[] = [100, 100, 100, 100, 100], drain: boolean[] = [], policy: Record<string, unknown> = {}): Config {
   return configSchema.parse({
     pools: {
       portal: {
@@ -31,6 +31,7 @@ export function portalConfig(pool: Record<string, unknown>, weights: number[] = 
       },
     },
     proxy: { cookie_secret: 'simulation-test-secret-0123' },
+    policy,
   } as ConfigInput);
 }
 

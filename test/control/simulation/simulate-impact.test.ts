@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { configSchema, type Config, type ConfigInput } from '../../../src/config/index.js';
 import { BackendState } from '../../../src/balance/index.js';
-import { simulateImpact, SimulationError } from '../../../src/control/index.js';
+import { simulateImpact, SimulationError } from '../../../src/control/simulation/index.js';
 import type { SimulatedBackendShare } from '../../../src/control/changes/change-request.js';
 import { RequestSample, type SampledPool } from '../../../src/telemetry/index.js';
 import { portalConfig, recordTraffic, TRAFFIC, type TrafficOptions } from './recorded-traffic.js';
@@ -66,6 +66,17 @@ describe('simulateImpact', () => {
     }
     expect(worstRatio.bounded).toBeLessThan(1.15);
     expect(worstRatio.unbounded).toBeGreaterThan(1.5);
+  });
+
+  it("judges a change by the live policy's max_share_ratio: a proposal cannot loosen its own check", () => {
+    const sample = recordTraffic(portalConfig({ persistence: { by: 'cookie' } }), { ...PORTAL_TRAFFIC, requests: 3_000 }).read();
+    const loosening = portalConfig({ persistence: { by: 'cookie' } }, POSTMORTEM_WEIGHTS, [], { simulation: { max_share_ratio: 100 } });
+    const strictLive = simulateImpact(portalConfig({ persistence: { by: 'cookie' } }), loosening, sample);
+    expect(strictLive.maxShareRatio).toBe(1.5);
+    expect(strictLive.flags.length).toBeGreaterThan(0);
+    const relaxedLive = simulateImpact(portalConfig({ persistence: { by: 'cookie' } }, undefined, [], { simulation: { max_share_ratio: 3 } }), loosening, sample);
+    expect(relaxedLive.maxShareRatio).toBe(3);
+    expect(relaxedLive.flags).toEqual([]);
   });
 
   it('does not flag an even weight change, nor a small one', () => {
