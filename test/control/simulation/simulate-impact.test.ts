@@ -8,7 +8,7 @@ import { RequestSample, type SampledPool } from '../../../src/telemetry/index.js
 import { portalConfig, recordTraffic, TRAFFIC, type TrafficOptions } from './recorded-traffic.js';
 
 const POSTMORTEM_WEIGHTS = [400, 400, 100, 100, 100];
-/** Many clients of mildly uneven activity: the busiest sends about 2% of the requests. */
+/** Many clients of mildly uneven activity: the busiest sends about 4% of the requests. */
 const PORTAL_TRAFFIC: TrafficOptions = { ...TRAFFIC, sessions: 5_000, zipfExponent: 0.8 };
 /** A few very busy clients (the busiest sends about 1/6 of the requests), as in bench/balance.ts. */
 const HEAVY_TRAFFIC: TrafficOptions = { ...TRAFFIC, sessions: 2_000, zipfExponent: 1.1 };
