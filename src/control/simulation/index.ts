@@ -2,6 +2,7 @@
 export {
   DEFAULT_MAX_SHARE_RATIO,
   DEFAULT_SIMULATION_CONCURRENCY,
+  MAX_SAMPLE_AGE_MS,
   SIMULATION_SEED,
   measuredConcurrency,
   simulateImpact,

@@ -20,6 +20,11 @@ export const DEFAULT_SIMULATION_CONCURRENCY = 16;
 const MAX_SIMULATION_CONCURRENCY = 1024;
 /** Seed of every random choice (p2c, random, keyless hash picks, the synthetic sample). */
 export const SIMULATION_SEED = 0x5eed;
+/**
+ * Only requests this recent are replayed: on a quiet node the ring of 10,000 can reach back hours,
+ * to traffic and backends that are no longer what a change meets.
+ */
+export const MAX_SAMPLE_AGE_MS = 15 * 60 * 1000;
 
 export interface SimulateImpactOptions {
   /**
@@ -32,6 +37,8 @@ export interface SimulateImpactOptions {
   /** Forces K, the requests in flight during the replay; by default measured from the sample. */
   concurrency?: number;
   seed?: number;
+  /** The time the sample's age is measured from; Date.now() by default. */
+  nowMs?: number;
 }
 
 /**
@@ -48,10 +55,11 @@ export function simulateImpact(live: Config, proposed: Config, sample: readonly 
   }
   const seed = options.seed ?? SIMULATION_SEED;
   const liveByPool = groupLiveBackends(options.liveBackends);
+  const oldestMs = (options.nowMs ?? Date.now()) - MAX_SAMPLE_AGE_MS;
   const sampleByPool = new Map<string, SampledRequest[]>();
   for (const pool of sample) {
     const requests = sampleByPool.get(pool.pool) ?? [];
-    for (const request of pool.requests) requests.push(request);
+    for (const request of pool.requests) if (request.atMs >= oldestMs) requests.push(request);
     sampleByPool.set(pool.pool, requests);
   }
 

@@ -19,6 +19,9 @@ export interface TrafficOptions {
   gapMs?: number;
 }
 
+/** When recorded traffic starts unless told otherwise (the postmortem's morning). */
+export const TRAFFIC_START_MS = Date.UTC(2024, 4, 1, 9);
+
 export const TRAFFIC: TrafficOptions = { requests: 10_000, sessions: 2_000, zipfExponent: 1, concurrency: 16, seed: 7 };
 
 /** A config with one pool `portal` of five backends web-1..web-5. */
@@ -43,7 +46,7 @@ export function recordTraffic(config: Config, options: TrafficOptions = TRAFFIC,
       state.isDraining = b.drain;
       return state;
     }));
-    const clock = { nowMs: options.startMs ?? Date.UTC(2024, 4, 1, 9) };
+    const clock = { nowMs: options.startMs ?? TRAFFIC_START_MS };
     const random = seededRandom(options.seed);
     const picker = createPicker(pool, members, { cookieSecret: config.proxy.cookie_secret as string, now: () => clock.nowMs, random });
     const sampleKey = new SampleKey(pool);

@@ -2,16 +2,23 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { configSchema, type Config, type ConfigInput } from '../../../src/config/index.js';
 import { BackendState } from '../../../src/balance/index.js';
-import { simulateImpact, SimulationError } from '../../../src/control/simulation/index.js';
+import { simulateImpact, SimulationError, type SimulateImpactOptions } from '../../../src/control/simulation/index.js';
 import type { SimulatedBackendShare } from '../../../src/control/changes/change-request.js';
 import { RequestSample, type SampledPool } from '../../../src/telemetry/index.js';
-import { portalConfig, recordTraffic, TRAFFIC, type TrafficOptions } from './recorded-traffic.js';
+import { portalConfig, recordTraffic, TRAFFIC, TRAFFIC_START_MS, type TrafficOptions } from './recorded-traffic.js';
 
 const POSTMORTEM_WEIGHTS = [400, 400, 100, 100, 100];
 /** Many clients of mildly uneven activity: the busiest sends about 4% of the requests. */
 const PORTAL_TRAFFIC: TrafficOptions = { ...TRAFFIC, sessions: 5_000, zipfExponent: 0.8 };
 /** A few very busy clients (the busiest sends about 1/6 of the requests), as in bench/balance.ts. */
 const HEAVY_TRAFFIC: TrafficOptions = { ...TRAFFIC, sessions: 2_000, zipfExponent: 1.1 };
+
+/** Ten minutes after the recorded traffic began: all of it is recent enough to replay. */
+const NOW_MS = TRAFFIC_START_MS + 10 * 60 * 1000;
+
+function simulate(live: Config, proposed: Config, sample: readonly SampledPool[], options: SimulateImpactOptions = {}) {
+  return simulateImpact(live, proposed, sample, { nowMs: NOW_MS, ...options });
+}
 
 function byId(shares: SimulatedBackendShare[]): Record<string, SimulatedBackendShare> {
   return Object.fromEntries(shares.map((share) => [share.backend, share]));
@@ -25,7 +32,7 @@ describe('simulateImpact', () => {
   it("flags the postmortem's change: sticky sessions without a bound and web-1, web-2 raised 100 -> 400 put about three quarters of the traffic on two of five", () => {
     const live = portalConfig({ persistence: { by: 'cookie', bound: 10 } });
     const proposed = portalConfig({ persistence: { by: 'cookie', bound: 10 } }, POSTMORTEM_WEIGHTS);
-    const simulation = simulateImpact(live, proposed, recordTraffic(live, PORTAL_TRAFFIC).read(), { maxShareRatio: 1.5 });
+    const simulation = simulate(live, proposed, recordTraffic(live, PORTAL_TRAFFIC).read(), { maxShareRatio: 1.5 });
 
     expect(simulation.sampleSize).toBe(10_000);
     const [portal] = simulation.pools;
@@ -56,7 +63,7 @@ describe('simulateImpact', () => {
       for (const [kind, bound] of [['bounded', 1.25], ['unbounded', 10]] as const) {
         const live = portalConfig({ persistence: { by: 'cookie', bound } });
         const proposed = portalConfig({ persistence: { by: 'cookie', bound } }, POSTMORTEM_WEIGHTS);
-        const simulation = simulateImpact(live, proposed, recordTraffic(live, { ...HEAVY_TRAFFIC, seed }).read());
+        const simulation = simulate(live, proposed, recordTraffic(live, { ...HEAVY_TRAFFIC, seed }).read());
         for (const share of simulation.pools[0].backends) worstRatio[kind] = Math.max(worstRatio[kind], share.ratio);
         if (kind === 'bounded') {
           for (const share of simulation.pools[0].backends) expect(share.predictedShare).toBeLessThanOrEqual(1.5 * share.weightShare);
@@ -71,10 +78,10 @@ describe('simulateImpact', () => {
   it("judges a change by the live policy's max_share_ratio: a proposal cannot loosen its own check", () => {
     const sample = recordTraffic(portalConfig({ persistence: { by: 'cookie' } }), { ...PORTAL_TRAFFIC, requests: 3_000 }).read();
     const loosening = portalConfig({ persistence: { by: 'cookie' } }, POSTMORTEM_WEIGHTS, [], { simulation: { max_share_ratio: 100 } });
-    const strictLive = simulateImpact(portalConfig({ persistence: { by: 'cookie' } }), loosening, sample);
+    const strictLive = simulate(portalConfig({ persistence: { by: 'cookie' } }), loosening, sample);
     expect(strictLive.maxShareRatio).toBe(1.5);
     expect(strictLive.flags.length).toBeGreaterThan(0);
-    const relaxedLive = simulateImpact(portalConfig({ persistence: { by: 'cookie' } }, undefined, [], { simulation: { max_share_ratio: 3 } }), loosening, sample);
+    const relaxedLive = simulate(portalConfig({ persistence: { by: 'cookie' } }, undefined, [], { simulation: { max_share_ratio: 3 } }), loosening, sample);
     expect(relaxedLive.maxShareRatio).toBe(3);
     expect(relaxedLive.flags).toEqual([]);
   });
@@ -82,17 +89,17 @@ describe('simulateImpact', () => {
   it('does not flag an even weight change, nor a small one', () => {
     const live = portalConfig({ persistence: { by: 'cookie' } });
     const sample = recordTraffic(live, PORTAL_TRAFFIC).read();
-    const doubled = simulateImpact(live, portalConfig({ persistence: { by: 'cookie' } }, [200, 200, 200, 200, 200]), sample);
+    const doubled = simulate(live, portalConfig({ persistence: { by: 'cookie' } }, [200, 200, 200, 200, 200]), sample);
     expect(doubled.flags).toEqual([]);
     for (const share of doubled.pools[0].backends) expect(share.predictedShare).toBeCloseTo(0.2, 1);
-    const nudged = simulateImpact(live, portalConfig({ persistence: { by: 'cookie' } }, [120, 100, 100, 100, 100]), sample);
+    const nudged = simulate(live, portalConfig({ persistence: { by: 'cookie' } }, [120, 100, 100, 100, 100]), sample);
     expect(nudged.flags).toEqual([]);
   });
 
   it('predicts nothing for a drained backend, and moves its pinned sessions at once', () => {
     const live = portalConfig({ persistence: { by: 'cookie' } });
     const proposed = portalConfig({ persistence: { by: 'cookie' } }, undefined, [false, false, true]);
-    const simulation = simulateImpact(live, proposed, recordTraffic(live, PORTAL_TRAFFIC).read());
+    const simulation = simulate(live, proposed, recordTraffic(live, PORTAL_TRAFFIC).read());
     const shares = byId(simulation.pools[0].backends);
     expect(shares['web-3'].currentShare).toBeGreaterThan(0.15);
     expect(shares['web-3'].weightShare).toBe(0);
@@ -106,7 +113,7 @@ describe('simulateImpact', () => {
   it('keeps pinned clients on their backend right after a weight change, and shows where they settle', () => {
     const live = portalConfig({ persistence: { by: 'header', name: 'x-session' } });
     const proposed = portalConfig({ persistence: { by: 'header', name: 'x-session' } }, POSTMORTEM_WEIGHTS);
-    const simulation = simulateImpact(live, proposed, recordTraffic(live, PORTAL_TRAFFIC).read());
+    const simulation = simulate(live, proposed, recordTraffic(live, PORTAL_TRAFFIC).read());
     const shares = byId(simulation.pools[0].backends);
     // Right after the change most requests come from clients pinned before it: web-1 moves only part way.
     expect(shares['web-1'].immediateShare).toBeGreaterThan(0.2);
@@ -125,7 +132,7 @@ describe('simulateImpact', () => {
       } as ConfigInput);
     const live = twoPools(5, true);
     const proposed = twoPools(4, false);
-    const simulation = simulateImpact(live, proposed, recordTraffic(live, { ...PORTAL_TRAFFIC, requests: 2_000 }).read());
+    const simulation = simulate(live, proposed, recordTraffic(live, { ...PORTAL_TRAFFIC, requests: 2_000 }).read());
     expect(simulation.pools.map((pool) => pool.pool)).toEqual(['portal']);
     expect(simulation.sampleSize).toBe(2_000);
     const shares = byId(simulation.pools[0].backends);
@@ -139,8 +146,8 @@ describe('simulateImpact', () => {
   it('replays a synthetic sample when the pool has no recorded traffic, and says so with sampleSize 0', () => {
     const live = portalConfig({ algorithm: 'hash', hash: { by: 'header', name: 'x-user' } });
     const proposed = portalConfig({ algorithm: 'hash', hash: { by: 'header', name: 'x-user' } }, POSTMORTEM_WEIGHTS);
-    const first = simulateImpact(live, proposed, []);
-    const again = simulateImpact(live, proposed, []);
+    const first = simulate(live, proposed, []);
+    const again = simulate(live, proposed, []);
     expect(first).toEqual(again);
     expect(first.sampleSize).toBe(0);
     expect(first.pools[0]).toMatchObject({ pool: 'portal', sampledRequests: 0, isSynthetic: true, concurrency: 16 });
@@ -151,12 +158,23 @@ describe('simulateImpact', () => {
     expect(first.flags.filter((flag) => flag.includes('live weights')).length).toBe(2);
   });
 
+  it('replays only the last 15 minutes of the sample: older traffic is not what a change meets', () => {
+    const live = portalConfig({ persistence: { by: 'cookie' } });
+    const sample = recordTraffic(live, { ...PORTAL_TRAFFIC, requests: 2_000 }).read();
+    const hourLater = simulate(live, live, sample, { nowMs: TRAFFIC_START_MS + 60 * 60 * 1000 });
+    expect(hourLater.sampleSize).toBe(0);
+    expect(hourLater.pools[0].isSynthetic).toBe(true);
+    // 2,000 requests 20 ms apart span 40 s: 15 minutes after the 1,000th, the last 1,000 are still recent.
+    const partly = simulate(live, live, sample, { nowMs: TRAFFIC_START_MS + 20 * 1000 + 15 * 60 * 1000 });
+    expect(partly.sampleSize).toBe(1_001);
+  });
+
   it('carries the live health into the simulation: an unhealthy backend gets nothing and its weight share goes to the others', () => {
     const live = portalConfig({});
     const liveBackends = live.pools.portal.backends.map((backend) => new BackendState('portal', backend.id, backend.url, backend.weight));
     liveBackends[1].isHealthy = false;
     liveBackends[1].effectiveWeight = 0;
-    const simulation = simulateImpact(live, live, recordTraffic(live, { ...PORTAL_TRAFFIC, requests: 2_000 }).read(), { liveBackends });
+    const simulation = simulate(live, live, recordTraffic(live, { ...PORTAL_TRAFFIC, requests: 2_000 }).read(), { liveBackends });
     const shares = byId(simulation.pools[0].backends);
     expect(shares['web-2']).toMatchObject({ weightShare: 0, predictedShare: 0 });
     expect(shares['web-1'].weightShare).toBeCloseTo(0.25, 9);
@@ -165,15 +183,15 @@ describe('simulateImpact', () => {
   it('flags a pool that no backend can serve under the proposed config', () => {
     const live = portalConfig({});
     const proposed = portalConfig({}, [100, 100, 100, 100, 100], [true, true, true, true, true]);
-    const simulation = simulateImpact(live, proposed, []);
+    const simulation = simulate(live, proposed, []);
     expect(simulation.flags).toEqual([expect.stringMatching(/^pool portal: no backend could take a request/)]);
     expect(sum(simulation.pools[0].backends.map((share) => share.predictedShare))).toBe(0);
   });
 
   it('refuses a max_share_ratio that is not above 1, with a code', () => {
     const live = portalConfig({});
-    expect(() => simulateImpact(live, live, [], { maxShareRatio: 1 })).toThrow(SimulationError);
-    expect(() => simulateImpact(live, live, [], { maxShareRatio: Number.NaN })).toThrow(expect.objectContaining({ code: 'EK_SIMULATION_RATIO_INVALID' }));
+    expect(() => simulate(live, live, [], { maxShareRatio: 1 })).toThrow(SimulationError);
+    expect(() => simulate(live, live, [], { maxShareRatio: Number.NaN })).toThrow(expect.objectContaining({ code: 'EK_SIMULATION_RATIO_INVALID' }));
   });
 
   it('predicts shares that add up to 1 in every pool that can serve (property)', () => {
@@ -210,7 +228,7 @@ describe('simulateImpact', () => {
     fc.assert(
       fc.property(poolArbitrary, poolArbitrary, fc.array(requestArbitrary, { maxLength: 300 }), (livePool, proposedPool, requests) => {
         const sample: SampledPool[] = [{ pool: 'p', requests: requests.map((r) => ({ ...r, backend: `b${r.backend}`, isSpilled: false })) }];
-        const simulation = simulateImpact(toConfig(livePool), toConfig(proposedPool), sample, { concurrency: requests.length === 0 ? undefined : 8 });
+        const simulation = simulate(toConfig(livePool), toConfig(proposedPool), sample, { concurrency: requests.length === 0 ? undefined : 8, nowMs: 600_000 });
         const [pool] = simulation.pools;
         const servable = proposedPool.backends.some((backend) => backend.weight > 0 && !backend.drain);
         const predicted = sum(pool.backends.map((share) => share.predictedShare));
@@ -230,7 +248,7 @@ describe('the request sample feeding the simulation', () => {
     const live = portalConfig({ persistence: { by: 'source_ip' } });
     const sample = new RequestSample(500);
     recordTraffic(live, { ...PORTAL_TRAFFIC, requests: 2_000 }, sample);
-    const simulation = simulateImpact(live, live, sample.read());
+    const simulation = simulate(live, live, sample.read());
     // The ring keeps the last 500 requests: that is what is replayed.
     expect(simulation.sampleSize).toBe(500);
     expect(simulation.flags).toEqual([]);
