@@ -11,7 +11,7 @@ import { TelemetryError } from './errors.js';
 // to store, but it keeps that string alive, and the Cookie header or a path can be kilobytes long
 // (10,000 of them could pin 100+ MB), and every key would also travel to the cluster primary once a
 // second. The replay needs the key only as an identity ("the same client again"), which the hash
-// gives in 8 bytes. Recording writes into preallocated typed arrays and one array of backend-id
+// gives in 8 bytes (proxy/sample-key.ts computes it, cheaply, over the key's last characters). Recording writes into preallocated typed arrays and one array of backend-id
 // references (strings the BackendState already holds): no allocation per request.
 //
 // Memory: 29 bytes a slot (time 8, key hash 8, in-flight 4, flags 1, backend id pointer 8), so a
