@@ -14,6 +14,16 @@ export interface ChangeServiceOptions {
   /** Audit rules (issue 5) plug in here; error-level findings refuse the change. */
   audit?: (proposed: Config) => ChangeFinding[];
   now?: () => number;
+  /**
+   * Whether a backend is healthy now, for the min_healthy_capacity guardrail (undefined: unknown,
+   * counted as healthy). Without it every backend counts as healthy. (Added with the service.)
+   */
+  backendHealth?: (pool: string, backend: string) => boolean | undefined;
+  /**
+   * When the store has no config version yet, this config becomes version 1 (source 'file', author
+   * 'file'). Without it an empty store is an error (EK_CHANGE_NO_LIVE_CONFIG). (Added with the service.)
+   */
+  initialConfig?: { config: Config; configYaml?: string | null; reason?: string };
 }
 
 export interface ChangeListFilter {

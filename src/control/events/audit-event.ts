@@ -24,6 +24,8 @@ export const EVENT_KINDS = {
   changeApplied: 'change.applied',
   changeRolledBack: 'change.rolled_back',
   changeFailed: 'change.failed',
+  /** The first config version of a store (the node's config file on first start). */
+  configInitial: 'config.initial',
   tokenCreated: 'token.created',
   tokenRevoked: 'token.revoked',
   reloadRejected: 'config.reload_rejected',

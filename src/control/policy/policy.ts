@@ -34,9 +34,9 @@ export function assertMayPropose(policy: Policy, actor: Actor): void {
 }
 
 /**
- * Throws unless the actor may approve or reject change `changeId`: automation never
- * (EK_CHANGE_APPROVER_ROLE), a role outside policy.approve_roles never (EK_CHANGE_APPROVER_ROLE), the
- * author never (EK_CHANGE_SELF_APPROVAL): the two-person rule, enforced here rather than in a client.
+ * Throws unless the actor may approve or reject change `changeId`: the author never
+ * (EK_CHANGE_SELF_APPROVAL), automation never, a role outside policy.approve_roles never (both
+ * EK_CHANGE_APPROVER_ROLE): the two-person rule, enforced here rather than in a client.
  */
 export function assertMayDecide(
   policy: Policy,
@@ -44,15 +44,16 @@ export function assertMayDecide(
   change: { id: number; author: string; authorTokenId: string | null },
   decision: 'approve' | 'reject',
 ): void {
+  // The author first: "you proposed it" is the answer that tells them what to do.
+  const isAuthor = (change.authorTokenId !== null && change.authorTokenId === actor.tokenId) || change.author === actor.name;
+  if (isAuthor) {
+    throw new ChangeError('EK_CHANGE_SELF_APPROVAL', `refused: you proposed change ${change.id}; a different approver must ${decision} it`, { changeId: change.id });
+  }
   if (actor.role === 'automation') {
     throw new ChangeError('EK_CHANGE_APPROVER_ROLE', `refused: automation tokens can never ${decision} changes; change ${change.id} needs a human approver (role ${listOrNone(policy.approve_roles)})`, { changeId: change.id });
   }
   if (!policy.approve_roles.includes(actor.role)) {
     throw new ChangeError('EK_CHANGE_APPROVER_ROLE', `refused: role ${actor.role} may not ${decision} changes; policy.approve_roles allows ${listOrNone(policy.approve_roles)}`, { changeId: change.id });
-  }
-  const isAuthor = (change.authorTokenId !== null && change.authorTokenId === actor.tokenId) || change.author === actor.name;
-  if (isAuthor) {
-    throw new ChangeError('EK_CHANGE_SELF_APPROVAL', `refused: you proposed change ${change.id}; a different approver must ${decision} it`, { changeId: change.id });
   }
 }
 
