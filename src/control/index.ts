@@ -3,3 +3,4 @@ export * from './store/index.js';
 export * from './events/index.js';
 export * from './tokens/index.js';
 export * from './simulation/index.js';
+export * from './policy/index.js';
