@@ -112,16 +112,3 @@ export function filterResponseHeaders(raw: Buffer[], out: string[]): void {
   }
   if (named !== undefined) removeNamed(out, from, named);
 }
-
-/** Same as filterResponseHeaders for an already parsed header object (fallback path). */
-export function filterResponseHeaderObject(headers: Record<string, string | string[] | undefined>, out: string[]): void {
-  const connection = headers.connection;
-  const named = typeof connection === 'string' ? addConnectionTokens(undefined, connection) : undefined;
-  for (const name of Object.keys(headers)) {
-    if (HOP_BY_HOP.has(name) || (named !== undefined && named.includes(name))) continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) out.push(name, item);
-    else out.push(name, value);
-  }
-}
