@@ -4,3 +4,4 @@ export * from './events/index.js';
 export * from './tokens/index.js';
 export * from './simulation/index.js';
 export * from './policy/index.js';
+export * from './changes/index.js';

@@ -9,8 +9,12 @@ export interface ChangeServiceOptions {
   store: Store;
   /** Swaps the live config atomically in this node (data plane, health, telemetry). Synchronous. */
   applyLive: (config: Config, version: number) => void;
-  /** Replays recent requests through the live and the proposed balancer (control/simulation). */
-  simulate: (live: Config, proposed: Config) => ImpactSimulation;
+  /**
+   * Replays recent requests through the live and the proposed balancer (control/simulation). The
+   * third argument (added with the service) carries the live policy's simulation.max_share_ratio:
+   * pass it on to simulateImpact so the policy's ratio is the one applied.
+   */
+  simulate: (live: Config, proposed: Config, options: { maxShareRatio: number }) => ImpactSimulation;
   /** Audit rules (issue 5) plug in here; error-level findings refuse the change. */
   audit?: (proposed: Config) => ChangeFinding[];
   now?: () => number;
