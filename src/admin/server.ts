@@ -1,9 +1,19 @@
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
+import Fastify, { type FastifyError, type RouteOptions } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '../config/index.js';
+import { ChangeError, ChangeRefusedError, EventLogError, TokenError, type Store } from '../control/index.js';
+import type { ChangeService } from '../control/changes/change-service.js';
 import type { Telemetry } from '../telemetry/index.js';
+import { READ_ROLES, TokenAuthenticator } from './auth.js';
+import { registerControlRoutes } from './control-routes.js';
 import { AdminError, type AdminErrorCode } from './errors.js';
 import { describePools, type AdminPoolSource } from './pools-view.js';
+import { changeRequestSchema, errorSchema, authErrors, statsSchema } from './schemas.js';
+import { StatsStreams } from './stats-stream.js';
+import { describeStats } from './stats-view.js';
+import { compileValidator } from './validation.js';
 
 export interface AdminServerOptions {
   /** From `admin.listen`; 127.0.0.1 by default so the API is not exposed by accident. */
@@ -15,42 +25,108 @@ export interface AdminServerOptions {
   telemetry: Telemetry;
   /** The live pools; called per request, so a reload shows at once. */
   pools: () => Iterable<AdminPoolSource>;
+  /** Tokens, config versions and the audit log. */
+  store: Store;
+  /** Change requests: propose, approve, apply, rollback. */
+  changes: ChangeService;
   /** Told about a route that failed (the client gets EK_ADMIN_INTERNAL); the node logs it. */
   onError?: (error: unknown) => void;
+  /** Called with every route as it is registered (tests enumerate them). */
+  onRoute?: (route: RouteOptions) => void;
+  /** Milliseconds between two samples of /api/v1/stats/stream (default 1000). */
+  statsIntervalMs?: number;
 }
 
 export interface AdminServer {
   readonly address: AddressInfo;
+  /** Open /api/v1/stats/stream connections. */
+  readonly openStreams: number;
   close(): Promise<void>;
 }
 
+const TOKEN_QUERY = { type: 'object', properties: { token: { type: 'string' } } } as const;
+
 /**
- * The admin API: /metrics (Prometheus), /healthz and /api/v1/pools. Read-only for now; mutating
- * routes come with tokens and roles. Fastify's request logging is off: /metrics is scraped every
- * few seconds and would drown the node's log.
+ * The admin API (docs/admin-api.md): /metrics, /healthz and /api/v1/openapi.json are open; every other
+ * route needs a bearer token whose role the route allows. Fastify's request logging is off: /metrics
+ * is scraped every few seconds and would drown the node's log.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
+  const authenticator = new TokenAuthenticator(options.store);
+  const streams = new StatsStreams();
 
-  app.get('/', async (_request, reply) => reply.redirect('/api/v1/pools'));
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => {
+  app.setValidatorCompiler(compileValidator);
+  app.addSchema(errorSchema);
+  app.addSchema(changeRequestSchema);
+  app.addHook('onRoute', (route) => {
+    // A route that forgets to say who may call it would be open: refuse to start instead.
+    if (route.config?.access === undefined && !route.url.startsWith('/api/v1/openapi')) {
+      throw new Error(`admin route ${String(route.method)} ${route.url} has no config.access`);
+    }
+    options.onRoute?.(route);
+  });
+  app.addHook('onRequest', authenticator.onRequest);
+  // Long-lived event streams would hold the listener open; end them before the server closes.
+  app.addHook('preClose', (done) => {
+    streams.closeAll();
+    done();
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'evenkeel admin API', version: 'v1', description: 'Config versions, guarded changes, tokens, the audit log and live stats. See docs/admin-api.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `evenkeel token create` (or the bootstrap admin token)' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  const open = { access: 'public' } as const;
+  const noSecurity = { security: [] as never[] };
+  app.get('/', { config: open, schema: { hide: true } }, async (_request, reply) => reply.redirect('/api/v1/pools'));
+  app.get('/healthz', { config: open, schema: { ...noSecurity, summary: 'Liveness', tags: ['node'] } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { config: open, schema: { ...noSecurity, summary: 'Prometheus metrics', tags: ['node'] } }, async (_request, reply) => {
     const body = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(body);
   });
-  app.get('/api/v1/pools', async () => describePools(options.pools(), options.telemetry));
+  app.get('/api/v1/openapi.json', { config: open, schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/api/v1/pools', {
+    config: { access: READ_ROLES },
+    schema: { summary: 'Pools with expected and observed shares over 30 s', tags: ['stats'], response: authErrors },
+    handler: async () => describePools(options.pools(), options.telemetry),
+  });
+  app.get('/api/v1/stats', {
+    config: { access: READ_ROLES },
+    schema: { summary: 'Live per-backend stats over the last 10 s', tags: ['stats'], response: { 200: statsSchema, ...authErrors } },
+    handler: async () => describeStats(options.pools(), options.telemetry),
+  });
+  app.get('/api/v1/stats/stream', {
+    config: { access: READ_ROLES, allowQueryToken: true },
+    schema: {
+      summary: 'The same stats as server-sent events, one a second (the token may also be given as ?token=)',
+      tags: ['stats'],
+      querystring: TOKEN_QUERY,
+      produces: ['text/event-stream'],
+      response: authErrors,
+    },
+    handler: (request, reply) => streams.serve(request, reply, () => describeStats(options.pools(), options.telemetry), options.statsIntervalMs),
+  });
+
+  registerControlRoutes(app, { store: options.store, changes: options.changes, authenticator });
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ code: 'EK_ADMIN_NOT_FOUND', message: `no admin route ${request.method} ${request.url}; see /api/v1/pools, /metrics or /healthz` }),
+    reply.code(404).send({ code: 'EK_ADMIN_NOT_FOUND', message: `no admin route ${request.method} ${request.url}; the routes are listed at /api/v1/openapi.json` }),
   );
   app.setErrorHandler(async (error, _request, reply) => {
-    const statusCode = (error as { statusCode?: number }).statusCode;
-    // Client errors found by Fastify itself (a malformed request) keep their status and code.
-    if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-      return reply.code(statusCode).send({ code: (error as { code?: string }).code ?? ('EK_ADMIN_BAD_REQUEST' satisfies AdminErrorCode), message: (error as Error).message });
+    const answer = toErrorResponse(error);
+    if (answer === undefined) {
+      options.onError?.(error);
+      return reply.code(500).send({ code: 'EK_ADMIN_INTERNAL', message: 'the admin API failed on this request; the node log has the details' });
     }
-    options.onError?.(error);
-    return reply.code(500).send({ code: 'EK_ADMIN_INTERNAL', message: 'the admin API failed on this request; the node log has the details' });
+    return reply.code(answer.status).send(answer.body);
   });
 
   try {
@@ -62,6 +138,49 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   }
   return {
     address: app.server.address() as AddressInfo,
+    get openStreams() {
+      return streams.size;
+    },
     close: () => app.close(),
   };
+}
+
+interface ErrorResponse {
+  status: number;
+  body: { code: string; message: string; findings?: unknown; changeId?: number };
+}
+
+const TOKEN_ERROR_STATUS: Record<TokenError['code'], number> = {
+  EK_TOKEN_ROLE_INVALID: 400,
+  EK_TOKEN_NAME_INVALID: 400,
+  EK_TOKEN_NAME_TAKEN: 409,
+  EK_TOKEN_NOT_FOUND: 404,
+  EK_TOKEN_BOOTSTRAP_INVALID: 400,
+};
+
+/** The status and `{code, message}` body of an expected error; undefined for an internal failure. */
+export function toErrorResponse(error: unknown): ErrorResponse | undefined {
+  if (error instanceof ChangeRefusedError) {
+    return { status: 422, body: { code: error.code, message: error.message, findings: error.findings, changeId: error.changeId } };
+  }
+  if (error instanceof ChangeError) {
+    if (error.statusCode >= 500) return undefined;
+    return { status: error.statusCode, body: { code: error.code, message: error.message, ...(error.changeId === undefined ? {} : { changeId: error.changeId }) } };
+  }
+  if (error instanceof AdminError) return { status: error.statusCode, body: { code: error.code, message: error.message } };
+  if (error instanceof ConfigError) return { status: 422, body: { code: error.code, message: `the proposed config is invalid:\n${error.message}` } };
+  if (error instanceof TokenError) return { status: TOKEN_ERROR_STATUS[error.code], body: { code: error.code, message: error.message } };
+  if (error instanceof EventLogError) return { status: 400, body: { code: error.code, message: error.message } };
+  const fastifyError = error as Partial<FastifyError>;
+  // Client errors found by Fastify itself: a schema violation, malformed JSON, a wrong content type.
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const message =
+      fastifyError.validation !== undefined
+        ? `invalid request: ${fastifyError.message}; see /api/v1/openapi.json for the expected shape`
+        : fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+          ? `malformed JSON in the request body (${fastifyError.message ?? ''}); send one JSON object`
+          : (fastifyError.message ?? 'bad request');
+    return { status: fastifyError.statusCode, body: { code: 'EK_ADMIN_BAD_REQUEST' satisfies AdminErrorCode, message } };
+  }
+  return undefined;
 }

@@ -1,9 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config/index.js';
 import { createPicker } from '../balance/index.js';
 import { buildSnapshot, retireSnapshot, type ProxySnapshot } from '../proxy/index.js';
-import { Control } from './control.js';
+import type { Control } from './control.js';
 import type { Logger } from './logger.js';
 import type { PrimaryMessage, WorkerMessage } from './messages.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
@@ -16,14 +15,8 @@ import type { RunningNode, ServeOptions } from './serve-options.js';
 const HEALTH_BROADCAST_MS = 500;
 const workerEntry = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
-export async function startClusterPrimary(
-  config: Config,
-  options: ServeOptions,
-  cookieSecret: string,
-  logger: Logger,
-  workerCount: number,
-): Promise<RunningNode> {
-  const control = new Control(options.configPath, config, logger);
+export async function startClusterPrimary(control: Control, options: ServeOptions, cookieSecret: string, logger: Logger, workerCount: number): Promise<RunningNode> {
+  const config = control.config;
   const makePicker: Parameters<typeof buildSnapshot>[2] = (pool, members) => createPicker(pool, members, { cookieSecret });
   let mirror: ProxySnapshot = buildSnapshot(config, undefined, makePicker);
   control.adopt(mirror);

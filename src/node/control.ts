@@ -1,34 +1,97 @@
-import { ConfigError, loadConfigFile, splitListenAddress, type Config } from '../config/index.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, parseConfigText, splitListenAddress, type Config } from '../config/index.js';
 import type { PoolMembers } from '../balance/index.js';
 import { HealthCoordinator, type HealthEvent } from '../health/index.js';
 import { Telemetry, createMetricsRegistry } from '../telemetry/index.js';
 import { startAdminServer } from '../admin/index.js';
 import type { ProxySnapshot } from '../proxy/index.js';
+import { appendEvent, EVENT_KINDS, type Store } from '../control/index.js';
+import type { ChangeService } from '../control/changes/change-service.js';
 import { watchConfigFile } from './config-watch.js';
+import { crashNow, crashPointFromEnv } from './crash-point.js';
+import { openControlPlane, proposeFileChange, type BootstrapNotice } from './control-plane.js';
 import type { Logger } from './logger.js';
 
 /**
- * The parts of a node that exist once per node whatever the number of workers: the config file,
- * health checking, node-wide telemetry, the admin listener and reload triggers.
+ * The parts of a node that exist once per node whatever the number of workers: the store and the
+ * change service, health checking, node-wide telemetry, the admin listener and reload triggers.
+ *
+ * Every config that goes live goes through applyConfig(config, version), called by the change service
+ * after the version is committed: changes from the admin API, rollbacks and the config file alike.
  */
 export class Control {
   readonly configPath: string;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
   readonly health: HealthCoordinator;
+  /** The live config and the store version it is. */
   config: Config;
+  version = 0;
+  private storeNow: Store | undefined;
+  private changesNow: ChangeService | undefined;
   private snapshot: ProxySnapshot | undefined;
   private admin: { close(): Promise<void> } | undefined;
   private watcher: { close(): void } | undefined;
-  private readonly onSighup = () => this.requestReload('SIGHUP');
+  private readonly onSighup = () => void this.requestReload('SIGHUP');
   private reloadHandler: ((config: Config) => void) | undefined;
+  /** File reloads run one at a time, in the order they were asked for. */
+  private reloadQueue: Promise<unknown> = Promise.resolve();
+  private readonly crashPoint = crashPointFromEnv();
 
-  constructor(configPath: string, config: Config, logger: Logger) {
+  /** `fileConfig` is the config file as loaded; open() decides what the node serves. */
+  constructor(configPath: string, fileConfig: Config, logger: Logger) {
     this.configPath = configPath;
-    this.config = config;
+    this.config = fileConfig;
     this.logger = logger;
     this.telemetry = new Telemetry();
     this.health = new HealthCoordinator({ onChange: (event) => this.logHealth(event) });
+  }
+
+  get store(): Store {
+    if (this.storeNow === undefined) throw new Error('Control.open() has not run');
+    return this.storeNow;
+  }
+
+  get changes(): ChangeService {
+    if (this.changesNow === undefined) throw new Error('Control.open() has not run');
+    return this.changesNow;
+  }
+
+  /**
+   * Opens the store named by the file's store.url (running migrations), makes sure an admin token
+   * exists, and picks the config to start with (see control-plane.ts). Call before the data plane is
+   * built from `config`. Resolves to the bootstrap token to print, when one was just created.
+   */
+  async open(fileText: string): Promise<BootstrapNotice | undefined> {
+    const opened = await openControlPlane({
+      fileConfig: this.config,
+      fileText,
+      configPath: this.configPath,
+      logger: this.logger,
+      applyLive: (config, version) => this.applyConfig(config, version),
+      simulateWith: () => ({ sample: this.telemetry.requestSample.read(), liveBackends: this.liveBackends() }),
+      backendHealth: (pool, backend) => this.snapshot?.pools.get(pool)?.members.backends.find((candidate) => candidate.id === backend)?.isHealthy,
+    });
+    this.storeNow = opened.store;
+    this.changesNow = opened.changes;
+    this.config = opened.changes.liveConfig();
+    this.version = opened.changes.liveVersion();
+    return opened.bootstrap;
+  }
+
+  /**
+   * The one way a config goes live in this node. Synchronous and store-free: the version is already
+   * committed when the change service calls it. Before the data plane exists it only sets the config.
+   */
+  applyConfig(config: Config, version: number): void {
+    if (this.crashPoint === 'after-commit' && this.reloadHandler !== undefined) crashNow('after-commit');
+    const restartOnly = describeRestartOnlyChanges(this.config, config);
+    if (restartOnly.length > 0 && this.reloadHandler !== undefined) {
+      this.logger.warn({ fields: restartOnly, version }, `these settings change only on restart: ${restartOnly.join(', ')}`);
+    }
+    this.config = config;
+    this.version = version;
+    this.reloadHandler?.(config);
   }
 
   /** Points health checking and the admin API at a (new) snapshot's pools. */
@@ -51,6 +114,8 @@ export class Control {
       registry,
       telemetry: this.telemetry,
       pools: () => (this.snapshot ? this.snapshot.pools.values() : []),
+      store: this.store,
+      changes: this.changes,
       onError: (error) => this.logger.error({ err: error }, 'admin API route failed'),
     });
     this.admin = admin;
@@ -59,34 +124,71 @@ export class Control {
   }
 
   /**
-   * Re-reads the config file on SIGHUP and, with `watch`, whenever it changes. An invalid file is
-   * rejected with the loader's file:line:column message and the running config stays live.
+   * Installs the data plane's swap (called by applyConfig from now on) and the reload triggers: SIGHUP
+   * and, with `watch`, every change of the file turn the file into a change request (source `file`).
    */
-  enableReload(watch: boolean, onValidConfig: (config: Config) => void): void {
-    this.reloadHandler = onValidConfig;
+  enableReload(watch: boolean, swap: (config: Config) => void): void {
+    this.reloadHandler = swap;
     process.on('SIGHUP', this.onSighup);
-    if (watch) this.watcher = watchConfigFile(this.configPath, () => this.requestReload('file change'));
+    if (watch) this.watcher = watchConfigFile(this.configPath, () => void this.requestReload('file change'));
   }
 
-  /** Loads the file again; returns true when the new config went live. */
-  requestReload(trigger: string): boolean {
+  /**
+   * Reads the file again and proposes it as a change from source `file`, applied at once when policy
+   * allows. An invalid or refused file is logged and recorded (`config.reload_rejected`) and the
+   * running config stays live. Resolves to true when the file's config went live.
+   */
+  requestReload(trigger: string): Promise<boolean> {
+    const run = this.reloadQueue.then(() => this.reloadFile(trigger));
+    this.reloadQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadFile(trigger: string): Promise<boolean> {
+    let text: string;
     let next: Config;
     try {
-      next = loadConfigFile(this.configPath);
+      text = readFileSync(this.configPath, 'utf8');
+      next = parseConfigText(text, this.configPath);
     } catch (error) {
-      if (error instanceof ConfigError) {
-        this.logger.error({ code: error.code, trigger, issues: error.issues }, `config reload rejected, the running config stays live:\n${error.message}`);
-        return false;
-      }
-      this.logger.error({ err: error, trigger }, 'config reload failed, the running config stays live');
+      const message = error instanceof ConfigError ? error.message : `cannot read ${this.configPath}: ${(error as Error).message}`;
+      const code = error instanceof ConfigError ? error.code : 'EK_CONFIG_UNREADABLE';
+      this.logger.error({ code, trigger, issues: error instanceof ConfigError ? error.issues : undefined }, `config reload rejected, the running config stays live:\n${message}`);
+      await this.recordReloadRejected(trigger, code, message);
       return false;
     }
-    const restartOnly = describeRestartOnlyChanges(this.config, next);
-    if (restartOnly.length > 0) this.logger.warn({ fields: restartOnly }, `these settings change only on restart: ${restartOnly.join(', ')}`);
-    this.config = next;
-    this.reloadHandler?.(next);
-    this.logger.info({ trigger, pools: Object.keys(next.pools).length }, 'config reloaded');
-    return true;
+    const outcome = await proposeFileChange(this.changes, next, text, `config file reloaded (${trigger})`);
+    switch (outcome.kind) {
+      case 'applied':
+        this.logger.info({ trigger, pools: Object.keys(next.pools).length, change: outcome.change.id, version: this.version }, 'config reloaded');
+        return true;
+      case 'unchanged':
+        this.logger.info({ trigger, version: this.version }, 'config file unchanged: it is the live config already');
+        return false;
+      case 'waiting':
+        this.logger.warn(
+          { trigger, change: outcome.change.id, flags: outcome.change.simulation?.flags, findings: outcome.change.findings },
+          `config file recorded as change ${outcome.change.id}, which waits for an approver (evenkeel change approve ${outcome.change.id}); the running config stays live`,
+        );
+        return false;
+      case 'refused':
+        this.logger.error({ trigger, code: outcome.code, change: outcome.changeId }, `config reload rejected, the running config stays live:\n${outcome.message}`);
+        await this.recordReloadRejected(trigger, outcome.code, outcome.message, outcome.changeId);
+        return false;
+    }
+  }
+
+  private async recordReloadRejected(trigger: string, code: string, message: string, changeId?: number): Promise<void> {
+    try {
+      await appendEvent(this.store, { kind: EVENT_KINDS.reloadRejected, actor: 'file', subject: `file:${this.configPath}`, data: { trigger, code, message, changeId: changeId ?? null } });
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not record the rejected reload in the audit log');
+    }
+  }
+
+  /** The live backends of every pool, for the impact simulation. */
+  private liveBackends() {
+    return this.snapshot ? [...this.snapshot.pools.values()].flatMap((pool) => pool.members.backends) : [];
   }
 
   async close(): Promise<void> {
@@ -94,6 +196,9 @@ export class Control {
     this.watcher?.close();
     this.health.stop();
     await this.admin?.close();
+    // A reload in progress finishes its store writes before the store closes.
+    await this.reloadQueue;
+    await this.storeNow?.close();
   }
 
   private logHealth(event: HealthEvent): void {

@@ -1,13 +1,13 @@
-import type { Config } from '../config/index.js';
-import { Control } from './control.js';
 import { DataPlane } from './data-plane.js';
-import type { Logger } from './logger.js';
+import type { Control } from './control.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
-/** A node with one process: the data plane shares the process with health checks and the admin API. */
-export async function startSingleNode(config: Config, options: ServeOptions, cookieSecret: string, logger: Logger): Promise<RunningNode> {
-  const control = new Control(options.configPath, config, logger);
-  const dataPlane = new DataPlane(config, {
+/**
+ * A node with one process: the data plane shares the process with health checks and the admin API.
+ * `control` is open (store, change service); its config is the one to start with.
+ */
+export async function startSingleNode(control: Control, options: ServeOptions, cookieSecret: string): Promise<RunningNode> {
+  const dataPlane = new DataPlane(control.config, {
     cookieSecret,
     telemetry: control.telemetry,
     outcomes: control.health.observer,

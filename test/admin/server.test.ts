@@ -2,13 +2,30 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackendState, PoolMembers } from '../../src/balance/index.js';
 import { Telemetry, createMetricsRegistry } from '../../src/telemetry/index.js';
 import { startAdminServer, type AdminPoolSource, type AdminServer, type PoolsStatus } from '../../src/admin/index.js';
+import { parseConfigText } from '../../src/config/index.js';
+import { createChangeService, createToken, openStore, simulateImpact, type Store } from '../../src/control/index.js';
+import type { ChangeService } from '../../src/control/changes/change-service.js';
+import { FIXTURE_YAML } from './admin-fixture.js';
 
 const T0 = 1_700_000_000_000;
 const servers: AdminServer[] = [];
+let control: { store: Store; changes: ChangeService; auth: { authorization: string } } | undefined;
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  await control?.store.close();
+  control = undefined;
 });
+
+/** A store with one viewer token and a change service: what the routes besides /api/v1/pools need. */
+async function openControl() {
+  const store = await openStore('sqlite::memory:');
+  const config = parseConfigText(FIXTURE_YAML, 'fixture.yaml');
+  const changes = await createChangeService({ store, applyLive: () => undefined, simulate: (live, proposed, { maxShareRatio }) => simulateImpact(live, proposed, [], { maxShareRatio }), initialConfig: { config } });
+  const { token } = await createToken(store, { name: 'reader', role: 'viewer', createdBy: 'test' });
+  control = { store, changes, auth: { authorization: `Bearer ${token}` } };
+  return control;
+}
 
 /** A pool of three backends: web-1 (100), web-2 (100, draining), web-3 (200); traffic 30 / 0 / 10 in the last 30 s. */
 function fixture() {
@@ -31,9 +48,10 @@ function fixture() {
 
 async function start(telemetry: Telemetry, pools: AdminPoolSource[]) {
   const registry = createMetricsRegistry(telemetry, () => pools);
-  const server = await startAdminServer({ host: '127.0.0.1', port: 0, registry, telemetry, pools: () => pools });
+  const { store, changes, auth } = await openControl();
+  const server = await startAdminServer({ host: '127.0.0.1', port: 0, registry, telemetry, pools: () => pools, store, changes });
   servers.push(server);
-  return { server, base: `http://127.0.0.1:${server.address.port}` };
+  return { server, base: `http://127.0.0.1:${server.address.port}`, auth, store, changes };
 }
 
 describe('admin server', () => {
@@ -58,8 +76,8 @@ describe('admin server', () => {
 
   it('lists pools with expected shares from selectable weights and observed shares over the last 30 seconds', async () => {
     const { telemetry, pools } = fixture();
-    const { base } = await start(telemetry, pools);
-    const body = (await (await fetch(`${base}/api/v1/pools`)).json()) as PoolsStatus;
+    const { base, auth } = await start(telemetry, pools);
+    const body = (await (await fetch(`${base}/api/v1/pools`, { headers: auth })).json()) as PoolsStatus;
     expect(body.windowSeconds).toBe(30);
     expect(body.pools).toHaveLength(1);
     const [portal] = body.pools;
@@ -76,10 +94,10 @@ describe('admin server', () => {
 
   it('shows a reload at once because it reads the live pools on every request', async () => {
     const { telemetry, pools, members } = fixture();
-    const { base } = await start(telemetry, pools);
+    const { base, auth } = await start(telemetry, pools);
     members.backends[1].isDraining = false;
     members.touch();
-    const body = (await (await fetch(`${base}/api/v1/pools`)).json()) as PoolsStatus;
+    const body = (await (await fetch(`${base}/api/v1/pools`, { headers: auth })).json()) as PoolsStatus;
     expect(body.pools[0].backends.map((b) => b.expectedShare)).toEqual([0.25, 0.25, 0.5]);
   });
 
@@ -101,9 +119,9 @@ describe('admin server', () => {
 
   it('fails to start with EK_ADMIN_LISTEN_FAILED when the port is taken', async () => {
     const { telemetry, pools } = fixture();
-    const { server } = await start(telemetry, pools);
+    const { server, store, changes } = await start(telemetry, pools);
     const registry = createMetricsRegistry(telemetry, () => pools);
-    await expect(startAdminServer({ host: '127.0.0.1', port: server.address.port, registry, telemetry, pools: () => pools })).rejects.toMatchObject({
+    await expect(startAdminServer({ host: '127.0.0.1', port: server.address.port, registry, telemetry, pools: () => pools, store, changes })).rejects.toMatchObject({
       code: 'EK_ADMIN_LISTEN_FAILED',
     });
   });
@@ -112,18 +130,21 @@ describe('admin server', () => {
     const { telemetry } = fixture();
     const registry = createMetricsRegistry(telemetry, () => []);
     const seen: unknown[] = [];
+    const { store, changes, auth } = await openControl();
     const server = await startAdminServer({
       host: '127.0.0.1',
       port: 0,
       registry,
       telemetry,
+      store,
+      changes,
       pools: () => {
         throw new Error('snapshot gone');
       },
       onError: (error) => seen.push(error),
     });
     servers.push(server);
-    const response = await fetch(`http://127.0.0.1:${server.address.port}/api/v1/pools`);
+    const response = await fetch(`http://127.0.0.1:${server.address.port}/api/v1/pools`, { headers: auth });
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ code: 'EK_ADMIN_INTERNAL' });
     expect(seen).toHaveLength(1);

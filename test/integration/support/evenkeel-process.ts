@@ -20,6 +20,8 @@ export async function freePort(): Promise<number> {
 
 export interface EvenkeelProcess {
   child: ChildProcess;
+  /** The temp dir holding the config file and the store (sqlite://<dir>/evenkeel.db unless the config names one). */
+  dir: string;
   configPath: string;
   stdout: () => string;
   stderr: () => string;
@@ -29,11 +31,23 @@ export interface EvenkeelProcess {
   stop(): Promise<number | null>;
 }
 
+export interface StartOptions {
+  /** Reuse this dir (and the store in it) instead of a new temp dir: a restart of the same node. */
+  dir?: string;
+  /** Leave the config file in `dir` as it is (a restart with the file the node last had). */
+  keepConfig?: boolean;
+}
+
+/** A config without a `store:` section gets a store in the test's temp dir, never ./data of the repo. */
+export function withTestStore(configText: string, dir: string): string {
+  return /^store:/m.test(configText) ? configText : `${configText.replace(/\n*$/, '\n')}store: { url: "sqlite://${join(dir, 'evenkeel.db')}" }\n`;
+}
+
 /** Writes the config to a temp dir and runs `evenkeel serve` on it until its banner is printed. */
-export async function startEvenkeel(configText: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<EvenkeelProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'evenkeel-test-'));
+export async function startEvenkeel(configText: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<EvenkeelProcess> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'evenkeel-test-'));
   const configPath = join(dir, 'evenkeel.yaml');
-  writeFileSync(configPath, configText);
+  if (options.keepConfig !== true) writeFileSync(configPath, withTestStore(configText, dir));
   const child = spawn(process.execPath, [BIN, 'serve', configPath, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, EVENKEEL_LOG_LEVEL: 'info', ...env },
@@ -82,6 +96,7 @@ export async function startEvenkeel(configText: string, args: string[] = [], env
   }
   return {
     child,
+    dir,
     configPath,
     stdout: () => out,
     stderr: () => err,
