@@ -51,8 +51,7 @@ export class TokenAuthenticator {
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = this.verified.get(key);
     if (cached !== undefined && this.now() - cached.verifiedAtMs < VERIFIED_TTL_MS) {
-      const row = await this.session.db.selectFrom('tokens').select('revoked_at').where('id', '=', cached.identity.id).executeTakeFirst();
-      if (row !== undefined && row.revoked_at === null) return cached.identity;
+      if (await this.isActive(cached.identity.id)) return cached.identity;
       this.verified.delete(key);
       return undefined;
     }
@@ -64,6 +63,12 @@ export class TokenAuthenticator {
     if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
     this.verified.set(key, { identity, verifiedAtMs: this.now() });
     return identity;
+  }
+
+  /** False once the token with this id is revoked (or deleted): for long-lived streams. */
+  async isActive(tokenId: string): Promise<boolean> {
+    const row = await this.session.db.selectFrom('tokens').select('revoked_at').where('id', '=', tokenId).executeTakeFirst();
+    return row !== undefined && row.revoked_at === null;
   }
 
   /** The Fastify onRequest hook: 401 without a valid token, 403 for a role the route does not allow. */

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/index.js';
 import { ChangeError, ChangeRefusedError, EventLogError, TokenError, type Store } from '../control/index.js';
 import type { ChangeService } from '../control/changes/change-service.js';
 import type { Telemetry } from '../telemetry/index.js';
-import { READ_ROLES, TokenAuthenticator } from './auth.js';
+import { identityOf, READ_ROLES, TokenAuthenticator } from './auth.js';
 import { registerControlRoutes } from './control-routes.js';
 import { AdminError, type AdminErrorCode } from './errors.js';
 import { describePools, type AdminPoolSource } from './pools-view.js';
@@ -105,6 +105,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   app.get('/api/v1/stats/stream', {
     config: { access: READ_ROLES, allowQueryToken: true },
+    exposeHeadRoute: false,
     schema: {
       summary: 'The same stats as server-sent events, one a second (the token may also be given as ?token=)',
       tags: ['stats'],
@@ -112,7 +113,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       produces: ['text/event-stream'],
       response: authErrors,
     },
-    handler: (request, reply) => streams.serve(request, reply, () => describeStats(options.pools(), options.telemetry), options.statsIntervalMs),
+    handler: (request, reply) => {
+      const tokenId = identityOf(request).id;
+      streams.serve(request, reply, () => describeStats(options.pools(), options.telemetry), () => authenticator.isActive(tokenId), options.statsIntervalMs);
+    },
   });
 
   registerControlRoutes(app, { store: options.store, changes: options.changes, authenticator });

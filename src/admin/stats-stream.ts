@@ -11,8 +11,11 @@ export const STATS_STREAM_INTERVAL_MS = 1000;
 export class StatsStreams {
   private readonly open = new Set<() => void>();
 
-  /** Streams `sample()` every second until the client goes away or closeAll() is called. */
-  serve(request: FastifyRequest, reply: FastifyReply, sample: () => LiveStats, intervalMs = STATS_STREAM_INTERVAL_MS): void {
+  /**
+   * Streams `sample()` every second until the client goes away, closeAll() is called, or
+   * `isAuthorized()` (checked before each sample) turns false: a token revoked mid-stream ends it.
+   */
+  serve(request: FastifyRequest, reply: FastifyReply, sample: () => LiveStats, isAuthorized: () => Promise<boolean>, intervalMs = STATS_STREAM_INTERVAL_MS): void {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -24,7 +27,17 @@ export class StatsStreams {
     const send = () => {
       raw.write(`data: ${JSON.stringify(sample())}\n\n`);
     };
-    const timer = setInterval(send, intervalMs);
+    const tick = () => {
+      isAuthorized().then(
+        (isStillAuthorized) => {
+          if (!this.open.has(end)) return;
+          if (isStillAuthorized) send();
+          else end();
+        },
+        () => end(),
+      );
+    };
+    const timer = setInterval(tick, intervalMs);
     const end = () => {
       clearInterval(timer);
       this.open.delete(end);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { revokeToken } from '../../src/control/index.js';
 import { startAdminFixture, type AdminFixture } from './admin-fixture.js';
 
 let fixture: AdminFixture | undefined;
@@ -88,5 +89,18 @@ describe('live stats', () => {
     expect(isDone).toBe(true);
     await fixture.store.close();
     fixture = undefined;
+  });
+
+  it('ends a stream whose token is revoked while it is open', async () => {
+    fixture = await startAdminFixture({ roles: ['viewer'], statsIntervalMs: 50 });
+    const response = await fetch(`${fixture.base}/api/v1/stats/stream?token=${fixture.tokens.viewer}`);
+    expect(response.status).toBe(200);
+    expect(await readEvents(response.body!, 1)).toHaveLength(1);
+    await revokeToken(fixture.store, { idOrName: 'viewer', revokedBy: 'test' });
+    const reader = response.body!.getReader();
+    let isDone = false;
+    for (let reads = 0; reads < 100 && !isDone; reads++) isDone = (await reader.read()).done;
+    expect(isDone).toBe(true);
+    expect(fixture.server.openStreams).toBe(0);
   });
 });
