@@ -14,8 +14,8 @@ import {
   type Store,
   type TokenRole,
 } from '../control/index.js';
-import type { Actor } from '../control/changes/change-request.js';
-import type { ChangeService } from '../control/changes/change-service.js';
+import type { Actor } from '../control/index.js';
+import type { ChangeService } from '../control/index.js';
 import { identityOf, READ_ROLES, type TokenAuthenticator } from './auth.js';
 import { applyOperations, type ChangeOperation } from './change-operations.js';
 import { AdminError } from './errors.js';

@@ -1,6 +1,6 @@
 // JSON schemas of the admin API's requests and responses (Fastify validates requests with them and
 // serializes responses with them; @fastify/swagger turns them into /api/v1/openapi.json). The shapes
-// follow src/control/changes/change-request.ts and /docs/admin-api.md. Nested documents whose shape
+// follow src/control/changes/change-request.ts and docs/admin-api.md. Nested documents whose shape
 // belongs to another room (a config, a simulation) are open objects here, so adding a field there
 // never drops it from a response.
 

@@ -4,7 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../config/index.js';
 import { ChangeError, ChangeRefusedError, EventLogError, TokenError, type Store } from '../control/index.js';
-import type { ChangeService } from '../control/changes/change-service.js';
+import type { ChangeService } from '../control/index.js';
 import type { Telemetry } from '../telemetry/index.js';
 import { identityOf, READ_ROLES, TokenAuthenticator } from './auth.js';
 import { registerControlRoutes } from './control-routes.js';

@@ -11,8 +11,8 @@ import {
   type LiveBackendView,
   type Store,
 } from '../control/index.js';
-import type { Actor, ChangeRequest } from '../control/changes/change-request.js';
-import type { ChangeService } from '../control/changes/change-service.js';
+import type { Actor, ChangeRequest } from '../control/index.js';
+import type { ChangeService } from '../control/index.js';
 import type { SampledPool } from '../telemetry/index.js';
 import { crashBeforeCommit, crashPointFromEnv } from './crash-point.js';
 import type { Logger } from './logger.js';

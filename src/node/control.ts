@@ -6,7 +6,7 @@ import { Telemetry, createMetricsRegistry } from '../telemetry/index.js';
 import { startAdminServer } from '../admin/index.js';
 import type { ProxySnapshot } from '../proxy/index.js';
 import { appendEvent, EVENT_KINDS, type Store } from '../control/index.js';
-import type { ChangeService } from '../control/changes/change-service.js';
+import type { ChangeService } from '../control/index.js';
 import { watchConfigFile } from './config-watch.js';
 import { crashNow, crashPointFromEnv } from './crash-point.js';
 import { openControlPlane, proposeFileChange, type BootstrapNotice } from './control-plane.js';

@@ -2,7 +2,7 @@ import type { RouteOptions } from 'fastify';
 import { BackendState, PoolMembers } from '../../src/balance/index.js';
 import { parseConfigText, type Config } from '../../src/config/index.js';
 import { createChangeService, createToken, openStore, simulateImpact, type Store, type TokenRole } from '../../src/control/index.js';
-import type { ChangeService } from '../../src/control/changes/change-service.js';
+import type { ChangeService } from '../../src/control/index.js';
 import { Telemetry, createMetricsRegistry } from '../../src/telemetry/index.js';
 import { startAdminServer, type AdminPoolSource, type AdminServer } from '../../src/admin/index.js';
 

@@ -4,7 +4,7 @@ import { Telemetry, createMetricsRegistry } from '../../src/telemetry/index.js';
 import { startAdminServer, type AdminPoolSource, type AdminServer, type PoolsStatus } from '../../src/admin/index.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { createChangeService, createToken, openStore, simulateImpact, type Store } from '../../src/control/index.js';
-import type { ChangeService } from '../../src/control/changes/change-service.js';
+import type { ChangeService } from '../../src/control/index.js';
 import { FIXTURE_YAML } from './admin-fixture.js';
 
 const T0 = 1_700_000_000_000;
