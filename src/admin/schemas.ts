@@ -232,3 +232,45 @@ export const statsSchema = {
     },
   },
 } as const;
+
+export const poolsSchema = {
+  type: 'object',
+  required: ['windowSeconds', 'pools'],
+  properties: {
+    windowSeconds: { type: 'integer' },
+    pools: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'algorithm', 'isPanicking', 'requests', 'backends'],
+        properties: {
+          name: { type: 'string' },
+          algorithm: { type: 'string' },
+          isPanicking: { type: 'boolean' },
+          requests: { type: 'integer' },
+          backends: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['id', 'url', 'weight', 'effectiveWeight', 'expectedShare', 'observedShare', 'requests', 'inflight', 'isHealthy', 'isDraining'],
+              properties: {
+                id: { type: 'string' },
+                url: { type: 'string' },
+                weight: { type: 'number' },
+                effectiveWeight: { type: 'number' },
+                expectedShare: { type: 'number' },
+                observedShare: { type: 'number' },
+                requests: { type: 'integer' },
+                inflight: { type: 'integer' },
+                isHealthy: { type: 'boolean' },
+                isDraining: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const healthSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string', const: 'ok' } } } as const;

@@ -10,7 +10,7 @@ import { identityOf, READ_ROLES, TokenAuthenticator } from './auth.js';
 import { registerControlRoutes } from './control-routes.js';
 import { AdminError, type AdminErrorCode } from './errors.js';
 import { describePools, type AdminPoolSource } from './pools-view.js';
-import { changeRequestSchema, errorSchema, authErrors, statsSchema } from './schemas.js';
+import { changeRequestSchema, errorSchema, authErrors, healthSchema, poolsSchema, statsSchema } from './schemas.js';
 import { StatsStreams } from './stats-stream.js';
 import { describeStats } from './stats-view.js';
 import { compileValidator } from './validation.js';
@@ -86,7 +86,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const open = { access: 'public' } as const;
   const noSecurity = { security: [] as never[] };
   app.get('/', { config: open, schema: { hide: true } }, async (_request, reply) => reply.redirect('/api/v1/pools'));
-  app.get('/healthz', { config: open, schema: { ...noSecurity, summary: 'Liveness', tags: ['node'] } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: open, schema: { ...noSecurity, summary: 'Liveness', tags: ['node'], response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { config: open, schema: { ...noSecurity, summary: 'Prometheus metrics', tags: ['node'] } }, async (_request, reply) => {
     const body = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(body);
@@ -95,7 +95,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
   app.get('/api/v1/pools', {
     config: { access: READ_ROLES },
-    schema: { summary: 'Pools with expected and observed shares over 30 s', tags: ['stats'], response: authErrors },
+    schema: { summary: 'Pools with expected and observed shares over 30 s', tags: ['stats'], response: { 200: poolsSchema, ...authErrors } },
     handler: async () => describePools(options.pools(), options.telemetry),
   });
   app.get('/api/v1/stats', {
