@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './config-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerChangeCommands } from './change-command.js';
+import { registerEventsCommands } from './events-command.js';
+import { registerTokenCommands } from './token-command.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerServeCommand(program);
   registerConfigCommands(program);
+  registerChangeCommands(program);
+  registerTokenCommands(program);
+  registerEventsCommands(program);
   return program;
 }
 
