@@ -78,6 +78,8 @@ export async function runAdmin(output: AdminOutput, body: () => Promise<number |
   } catch (error) {
     if (error instanceof AdminApiError) {
       output.err(`${error.message}\n`);
+      const findings = (error.body as { findings?: { severity: string; rule: string; message: string }[] } | null)?.findings;
+      if (Array.isArray(findings)) for (const f of findings) output.err(`  ${f.severity} ${f.rule}: ${f.message}\n`);
       return EXIT_REFUSED;
     }
     if (error instanceof AdminUnreachableError || error instanceof UsageError) {

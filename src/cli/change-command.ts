@@ -202,7 +202,7 @@ export function renderChange(output: AdminOutput, request: ChangeRequest): void 
         percent(b.weightShare),
         percent(b.currentShare),
         percent(b.predictedShare),
-        b.ratio > simulation.maxShareRatio ? `FLAG ${Number.isFinite(b.ratio) ? b.ratio.toFixed(2) : 'inf'}x` : '',
+        simulation.flags.some((flag) => flag.startsWith(`${b.backend} `)) ? 'FLAG' : '',
       ]);
       output.out(indent(formatTable(['BACKEND', 'WEIGHT SHARE', 'CURRENT', 'PREDICTED', 'FLAG'], rows)));
     }

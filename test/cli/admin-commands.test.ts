@@ -135,8 +135,9 @@ describe('evenkeel admin commands against a server that plays the admin API', ()
     expect(result.code).toBe(0);
     expect(seen[0]).toEqual({ method: 'POST', url: '/api/v1/changes', auth: 'Bearer good', body: { reason: 'rebalance', source: 'cli', operations: [{ op: 'set_weight', pool: 'portal', backend: 'web-1', weight: 400 }] } });
     expect(result.out).toContain('FLAGGED');
-    expect(result.out).toMatch(/web-1\s+20\.0%\s+20\.0%\s+41\.0%\s+FLAG 2\.05x/);
+    expect(result.out).toMatch(/web-1\s+20\.0%\s+20\.0%\s+41\.0%\s+FLAG\n/);
     expect(result.out).toContain('pools.portal: web-1 weight 100 -> 400');
+    expect(result.out).toMatch(/web-2\s+20\.0%\s+20\.0%\s+15\.0%\n/);
   });
 
   it('a weight that is not a whole number, or a missing --reason, is bad usage (exit 2) and sends nothing', async () => {
