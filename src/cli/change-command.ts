@@ -57,14 +57,22 @@ ${ADMIN_HELP}`)
     .argument('<pool>', 'pool name')
     .argument('<backend>', 'backend name')
     .argument('<weight>', 'new weight (whole number 0..10000)', parseWholeNumber)
+    .argument('[more...]', 'further BACKEND WEIGHT pairs of the same pool, proposed as one change')
     .requiredOption('--reason <text>', 'why (recorded with the change)')
     .addHelpText('after', `
-Example:
+Examples:
   $ evenkeel change set-weight portal web-1 150 --reason "web-1 has twice the cores now"
+  $ evenkeel change set-weight portal web-1 150 web-2 150 --reason "both got new hardware"
 ${ADMIN_HELP}`)
     .action(
-      adminAction(context, async (client, options, pool: string, backend: string, weight: number) => {
-        const body = { reason: options.reason, source: 'cli', operations: [{ op: 'set_weight', pool, backend, weight }] };
+      adminAction(context, async (client, options, pool: string, backend: string, weight: number, more: string[] = []) => {
+        if (more.length % 2 !== 0) throw new UsageError(`set-weight takes BACKEND WEIGHT pairs; ${JSON.stringify(more.at(-1))} has no weight`);
+        const operations = [{ op: 'set_weight', pool, backend, weight }];
+        for (let i = 0; i < more.length; i += 2) {
+          if (!/^\d+$/.test(more[i + 1]!)) throw new UsageError(`weight of ${more[i]} must be a whole number, got ${JSON.stringify(more[i + 1])}`);
+          operations.push({ op: 'set_weight', pool, backend: more[i]!, weight: Number(more[i + 1]) });
+        }
+        const body = { reason: options.reason, source: 'cli', operations };
         return proposeResult(await client().post<ChangeRequest>('/api/v1/changes', body), options.json);
       }),
     );

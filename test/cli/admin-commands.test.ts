@@ -140,6 +140,18 @@ describe('evenkeel admin commands against a server that plays the admin API', ()
     expect(result.out).toMatch(/web-2\s+20\.0%\s+20\.0%\s+15\.0%\n/);
   });
 
+  it('set-weight takes further BACKEND WEIGHT pairs as one change; an odd pair is bad usage', async () => {
+    seen.length = 0;
+    expect((await run(['change', 'set-weight', 'portal', 'web-1', '400', 'web-2', '400', '--reason', 'r'])).code).toBe(0);
+    expect((seen[0]!.body as { operations: unknown[] }).operations).toEqual([
+      { op: 'set_weight', pool: 'portal', backend: 'web-1', weight: 400 },
+      { op: 'set_weight', pool: 'portal', backend: 'web-2', weight: 400 },
+    ]);
+    expect((await run(['change', 'set-weight', 'portal', 'web-1', '400', 'web-2', '--reason', 'r'])).code).toBe(2);
+    expect((await run(['change', 'set-weight', 'portal', 'web-1', '400', 'web-2', 'x', '--reason', 'r'])).code).toBe(2);
+    expect(seen).toHaveLength(1);
+  });
+
   it('a weight that is not a whole number, or a missing --reason, is bad usage (exit 2) and sends nothing', async () => {
     seen.length = 0;
     expect((await run(['change', 'set-weight', 'portal', 'web-1', 'lots', '--reason', 'x'])).code).toBe(2);
