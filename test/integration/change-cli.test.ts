@@ -134,6 +134,17 @@ describe('evenkeel change/rollback/token/events against a running node', () => {
     expect((await cli('alice', ['change', 'reject', String(proposed.id)])).code).toBe(0);
   }, 30_000);
 
+  it('drain and undrain propose the operation; nothing goes live until applied', async () => {
+    const before = await liveVersion();
+    const drain = await cliJson<{ id: number; diff: string[]; status: string }>('olga', ['change', 'drain', 'web', 'web-5', '--reason', 'kernel upgrade']);
+    expect(drain.status).toBe('proposed');
+    expect((await cli('alice', ['change', 'reject', String(drain.id)])).code).toBe(0);
+    const undrain = await cli('olga', ['change', 'undrain', 'web', 'web-5', '--reason', 'not drained']);
+    expect(undrain.code).toBe(1); // nothing to change: the server says why
+    expect(undrain.err).not.toBe('');
+    expect(await liveVersion()).toBe(before);
+  }, 30_000);
+
   it('refuses an extreme change outright, naming the guardrail', async () => {
     const before = await liveVersion();
     const refused = await cli('olga', ['change', 'set-weight', 'web', 'web-3', '5000', '--reason', 'typo']);
