@@ -5,3 +5,4 @@ export { ConfigError, formatConfigIssue, type ConfigIssue, type ConfigErrorCode 
 export { configJsonSchema } from './json-schema.js';
 export { parseDurationMs, formatDurationMs, parseSizeBytes, splitListenAddress } from './units.js';
 export { describeBackendUrlProblem } from './backend-url.js';
+export { describeConfigChanges } from './config-diff.js';
