@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { closestMatch } from './did-you-mean.js';
 import type { PathIssue } from './issue-messages.js';
 import type { Config } from './schema.js';
@@ -14,6 +15,7 @@ export function findSemanticIssues(config: Config): PathIssue[] {
   for (const [name, pool] of Object.entries(config.pools)) checkPool(name, pool, issues);
   checkRoutes(config, issues);
   checkDemoPorts(config, issues);
+  checkTrustedProxies(config, issues);
   return issues;
 }
 
@@ -69,6 +71,8 @@ function checkPool(name: string, pool: Config['pools'][string], issues: PathIssu
   if (pool.health.timeout >= pool.health.interval) {
     issues.push({ path: at('health', 'timeout'), message: `expected a timeout shorter than the interval (${formatDurationMs(pool.health.interval)}), got ${formatDurationMs(pool.health.timeout)}; a check must finish before the next one starts` });
   }
+  const statusProblem = describeStatusRangeProblem(pool.health.expected_status);
+  if (statusProblem !== undefined) issues.push({ path: at('health', 'expected_status'), message: statusProblem });
   if (pool.outlier.base_ejection > pool.outlier.max_ejection) {
     issues.push({ path: at('outlier', 'base_ejection'), message: `expected at most max_ejection (${formatDurationMs(pool.outlier.max_ejection)}), got ${formatDurationMs(pool.outlier.base_ejection)}` });
   }
@@ -102,4 +106,33 @@ function checkDemoPorts(config: Config, issues: PathIssue[]): void {
       taken.set(upstream.port, `demo.upstreams[${index}]`);
     }
   });
+}
+
+/** Why "200-399" style text is not a usable status range, or undefined when it is. */
+function describeStatusRangeProblem(text: string): string | undefined {
+  const [low, high = low] = text.split('-').map(Number);
+  if (low < 100 || high > 599) return `expected status codes from 100 to 599, got ${JSON.stringify(text)}`;
+  if (low > high) return `expected an ascending range such as "${high}-${low}", got ${JSON.stringify(text)}`;
+  return undefined;
+}
+
+function checkTrustedProxies(config: Config, issues: PathIssue[]): void {
+  // The proxy would refuse these later with ProxyConfigError and no position; say it here, with one.
+  config.proxy.trusted_proxies.forEach((entry, index) => {
+    if (!isIpOrCidr(entry)) {
+      issues.push({ path: ['proxy', 'trusted_proxies', index], message: `expected an IP address or CIDR such as "10.0.0.0/8" or "::1", got ${JSON.stringify(entry)}` });
+    }
+  });
+}
+
+function isIpOrCidr(text: string): boolean {
+  // The same rule as the proxy's BlockList builder (proxy/forwarded.ts), which trims entries.
+  const entry = text.trim();
+  const slash = entry.indexOf('/');
+  if (slash === -1) return isIP(entry) !== 0;
+  const address = entry.slice(0, slash);
+  const prefix = entry.slice(slash + 1);
+  const family = isIP(address);
+  if (family === 0 || !/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }
