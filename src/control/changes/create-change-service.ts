@@ -1,5 +1,4 @@
-import * as configRoom from '../../config/index.js';
-import type { Config } from '../../config/index.js';
+import { describeConfigChanges, type Config } from '../../config/index.js';
 import { ChangeError, ChangeRefusedError } from '../errors.js';
 import { appendEvent, canonicalJson, EVENT_KINDS } from '../events/index.js';
 import {
@@ -32,20 +31,6 @@ import type { ChangeListFilter, ChangeService, ChangeServiceOptions, RollbackOpt
 const MAX_REASON_LENGTH = 2000;
 const DEFAULT_LIST_LIMIT = 50;
 const MAX_LIST_LIMIT = 1000;
-/** `describeConfigChanges(before, after)` of src/config (config-diff.ts, written in parallel). */
-type DescribeConfigChanges = (before: Config, after: Config) => string[];
-
-/**
- * The diff in words comes from the config room's describeConfigChanges. It is looked up on the room's
- * namespace so that this file builds before config-diff.ts lands; until then every diff says so.
- * TODO: a named import once src/config exports it.
- */
-function describeChanges(before: Config, after: Config): string[] {
-  const describe = (configRoom as unknown as { describeConfigChanges?: DescribeConfigChanges }).describeConfigChanges;
-  if (describe === undefined) return ['(no diff in words: this build lacks describeConfigChanges from src/config/config-diff.ts)'];
-  return describe(before, after);
-}
-
 /** The approver recorded when a guardrail refuses a change. */
 export const GUARDRAIL_ACTOR = 'guardrail';
 
@@ -257,7 +242,7 @@ class StoredChangeService implements ChangeService {
 
   #assess(live: Config, proposed: Config, source: ChangeSource, isRollback: boolean): Pick<NewChangeRecord, 'diff' | 'simulation' | 'findings' | 'isFlagged'> {
     const policy = policyOf(live);
-    const diff = describeChanges(live, proposed);
+    const diff = describeConfigChanges(live, proposed);
     const simulation = this.#options.simulate(live, proposed, { maxShareRatio: policy.simulation.max_share_ratio });
     const findings: ChangeFinding[] = [
       ...restartOnlyFindings(live, proposed, isRollback ? 'file' : source),

@@ -24,7 +24,7 @@ describe.each(DIALECTS)('change lifecycle in the %s store', (dialect) => {
     expect(change).toMatchObject({ status: 'proposed', source: 'automation', author: 'weights.sh', authorRole: 'automation', baseVersion: 1, isFlagged: true, needsApproval: true });
     expect(change.findings.filter((finding) => finding.severity === 'error')).toEqual([]);
     expect(change.simulation?.flags.some((flag) => flag.startsWith('web-1 predicted'))).toBe(true);
-    expect(change.diff.length).toBeGreaterThan(0);
+    expect(change.diff).toEqual(['pools.portal: web-1 weight 100 -> 400', 'pools.portal: web-2 weight 100 -> 400']);
 
     const self = await caught(() => service.approve(change.id, actors.script));
     expect(self).toMatchObject({ code: 'EK_CHANGE_SELF_APPROVAL', message: `refused: you proposed change ${change.id}; a different approver must approve it` });
