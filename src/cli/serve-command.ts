@@ -59,7 +59,7 @@ async function serve(file: string, flags: ServeFlags): Promise<number> {
     `evenkeel is running (${node.workers} worker${node.workers === 1 ? '' : 's'}, pid ${process.pid})`,
     ...node.proxyUrls.map((url) => `  proxy:    ${url}`),
     `  metrics:  ${node.adminUrl}/metrics`,
-    `  pools:    ${node.adminUrl}/api/v1/pools`,
+    `  pools:    ${node.adminUrl}/api/v1/pools  (admin API: needs a token, see the first-start message or docs/admin-api.md)`,
     `  reload:   kill -HUP ${process.pid}${flags.watch ? ' (or edit the file: --watch is on)' : ''}`,
   ];
   process.stdout.write(`${banner.join('\n')}\n`);
