@@ -98,8 +98,14 @@ function describeLeaves(path: string, before: unknown, after: unknown, lines: st
   const key = lastKey(path);
   const old = formatValue(key, before);
   const next = formatValue(key, after);
-  if (old !== next) lines.push(`${path} ${old} -> ${next}`);
+  if (old === next) return;
+  // The diff goes into change requests and the append-only audit log: a secret's value must not.
+  if (SECRET_KEYS.has(key)) lines.push(`${path} changed (${before === undefined ? 'set' : after === undefined ? 'unset' : 'new value'}; secret, not shown)`);
+  else lines.push(`${path} ${old} -> ${next}`);
 }
+
+/** Keys whose values are secrets: named in a diff, never shown. */
+const SECRET_KEYS = new Set(['cookie_secret']);
 
 function formatValue(key: string, value: unknown): string {
   if (value === undefined) return 'unset';

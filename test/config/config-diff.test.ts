@@ -23,6 +23,16 @@ const load = (text: string): Config => parseConfigText(text, 'test.yaml');
 const base = (): Config => load(BASE);
 
 describe('describeConfigChanges', () => {
+  it('names a changed cookie secret without showing either value, since the diff is kept in the audit log', () => {
+    const before = base();
+    const after = structuredClone(before);
+    before.proxy.cookie_secret = 'old-secret-value-0123456789';
+    after.proxy.cookie_secret = 'new-secret-value-9876543210';
+    const lines = describeConfigChanges(before, after);
+    expect(lines).toEqual(['proxy.cookie_secret changed (new value; secret, not shown)']);
+    expect(lines.join('\n')).not.toMatch(/secret-value/);
+  });
+
   it('says nothing about two identical configs', () => {
     expect(describeConfigChanges(base(), base())).toEqual([]);
   });
