@@ -6,3 +6,5 @@ export { configJsonSchema } from './json-schema.js';
 export { parseDurationMs, formatDurationMs, parseSizeBytes, splitListenAddress } from './units.js';
 export { describeBackendUrlProblem } from './backend-url.js';
 export { describeConfigChanges } from './config-diff.js';
+export * from './monitor-schema.js';
+export type { PolicyConfig, GuardrailsConfig, AutoRollbackConfig } from './policy-schema.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './units.js';
 
 // The `policy:` section: who may propose and approve changes, which changes wait for a second person,
 // and the guardrails that refuse a change outright. The control plane (src/control/policy) enforces it;
@@ -64,7 +65,20 @@ export const policySchema = z.strictObject({
     })
     .prefault({})
     .describe('Impact simulation settings.'),
+  auto_rollback: z
+    .strictObject({
+      enabled: z.boolean({ error: 'expected true or false' }).default(true).describe('Roll back an applied change when an alert it plausibly caused fires within the window.'),
+      window: duration().prefault('10m').describe('How long after a change is applied the node watches for alerts it caused.'),
+      rules: z
+        .array(z.enum(['skew', 'inflight_skew', 'latency', 'relative_latency', 'errors'], { error: (issue) => `expected an alert rule (skew, inflight_skew, latency, relative_latency, errors), got ${JSON.stringify(issue.input)}` }))
+        .default(['skew', 'inflight_skew', 'latency', 'relative_latency', 'errors'])
+        .describe('Alert rules whose firing rolls a change back.'),
+      exclude_pools: z.array(z.string()).default([]).describe('Pools whose alerts never roll a change back (a person decides instead).'),
+    })
+    .prefault({})
+    .describe('Automatic rollback of a change that causes a skew, latency or error alert.'),
 });
 
 export type PolicyConfig = z.output<typeof policySchema>;
+export type AutoRollbackConfig = PolicyConfig['auto_rollback'];
 export type GuardrailsConfig = z.output<typeof guardrailsSchema>;

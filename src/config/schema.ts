@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backendUrl } from './backend-url.js';
 import { duration, listenAddress, size } from './units.js';
 import { policySchema } from './policy-schema.js';
+import { monitorSchema } from './monitor-schema.js';
 
 // The single source of truth for evenkeel.yaml: TypeScript types are inferred from these schemas,
 // the JSON Schema for editors is generated from them (the .describe() texts become the hover help),
@@ -168,6 +169,7 @@ export const configSchema = z.strictObject({
     .strictObject({ upstreams: z.array(demoUpstreamSchema).min(1).describe('Demo web servers to start.') })
     .optional()
     .describe('DEMO ONLY: upstreams that evenkeel starts in its own process so that `npm start` needs nothing else. Never use this section in front of real servers.'),
+  monitor: monitorSchema.prefault({}).describe('Rules evaluated every second on live telemetry, and where alerts go (docs/monitoring.md).'),
   policy: policySchema.prefault({}).describe('Who may propose and approve changes, which changes wait for approval, and the guardrails that refuse a change (docs/changes.md).'),
 });
 
