@@ -1,3 +1,4 @@
 // The monitor/ room: rules evaluated every tick on telemetry windows, the alert lifecycle, the
 // diagnosis sentence, and delivery to webhooks and Alertmanager. Other rooms import only from here.
 export * from './alert.js';
+export { AlertLifecycle, RESOLVE_AFTER_ABSENT_TICKS, RECENT_RESOLVED_LIMIT, type AlertLifecycleOptions } from './alert-lifecycle.js';
