@@ -5,3 +5,4 @@ export * from './tokens/index.js';
 export * from './simulation/index.js';
 export * from './policy/index.js';
 export * from './changes/index.js';
+export * from './alerts/index.js';
