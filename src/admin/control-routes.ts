@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseConfigText } from '../config/index.js';
+import { parseConfigText, redactConfigSecrets, redactYamlSecrets, restoreRedactedSecrets, type Config } from '../config/index.js';
 import {
   ChangeError,
   createToken,
@@ -56,7 +56,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlRout
     handler: async () => {
       const version = changes.liveVersion();
       const stored = await getConfigVersion(store, version);
-      return { version, config: changes.liveConfig(), configYaml: stored?.configYaml ?? null };
+      return { version, config: redactConfigSecrets(changes.liveConfig()), configYaml: redactYaml(stored?.configYaml ?? null) };
     },
   });
 
@@ -74,7 +74,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlRout
       if (found === undefined) {
         throw new ChangeError('EK_VERSION_NOT_FOUND', `there is no config version ${request.params.version}; the live version is ${changes.liveVersion()} (GET /api/v1/config/versions lists them)`);
       }
-      return found;
+      return { ...found, config: redactConfigSecrets(found.config), configYaml: redactYaml(found.configYaml) };
     },
   });
 
@@ -84,7 +84,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlRout
     handler: async (request, reply) => {
       const body = request.body;
       const actor = actorOf(request);
-      const config = body.configYaml !== undefined ? parseConfigText(body.configYaml, 'proposed config') : applyOperations(changes.liveConfig(), body.operations ?? []);
+      const config = body.configYaml !== undefined ? keepRedactedSecrets(parseConfigText(body.configYaml, 'proposed config'), changes.liveConfig()) : applyOperations(changes.liveConfig(), body.operations ?? []);
       const source: ChangeSource = actor.role === 'automation' ? 'automation' : (body.source ?? 'api');
       const change = await changes.propose({ actor, source, reason: body.reason.trim(), config, configYaml: body.configYaml, baseVersion: body.baseVersion });
       return reply.code(201).send(change);
@@ -186,4 +186,18 @@ function parseTime(name: string, value: string | undefined): number | undefined 
     throw new AdminError('EK_ADMIN_BAD_REQUEST', `${name}=${JSON.stringify(value)} is not a time; use epoch milliseconds or ISO 8601 such as 2024-05-01T09:30:00Z`);
   }
   return parsed;
+}
+
+/** Secrets never leave the node through the API (config/secrets.ts); the YAML is redacted too. */
+function redactYaml(text: string | null): string | null {
+  return text === null ? null : redactYamlSecrets(text);
+}
+
+/** A proposal built from a redacted read keeps the live secrets; a placeholder with nothing to keep is an error. */
+function keepRedactedSecrets(proposed: Config, live: Config): Config {
+  const { config, missing } = restoreRedactedSecrets(proposed, live);
+  if (missing.length > 0) {
+    throw new ChangeError('EK_CHANGE_INVALID', `${missing.join(', ')} is the redaction placeholder but the live config has no secret there to keep; write the secret itself`);
+  }
+  return config;
 }

@@ -105,7 +105,7 @@ function describeLeaves(path: string, before: unknown, after: unknown, lines: st
 }
 
 /** Keys whose values are secrets: named in a diff, never shown. */
-const SECRET_KEYS = new Set(['cookie_secret']);
+const SECRET_KEYS = new Set(['cookie_secret', 'secret']);
 
 function formatValue(key: string, value: unknown): string {
   if (value === undefined) return 'unset';

@@ -8,3 +8,5 @@ export { describeBackendUrlProblem } from './backend-url.js';
 export { describeConfigChanges } from './config-diff.js';
 export * from './monitor-schema.js';
 export type { PolicyConfig, GuardrailsConfig, AutoRollbackConfig } from './policy-schema.js';
+export { REDACTED_SECRET, redactConfigSecrets, redactYamlSecrets, restoreRedactedSecrets } from './secrets.js';
+export { withConfigDefaults } from './stored-config.js';

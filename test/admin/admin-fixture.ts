@@ -41,9 +41,11 @@ export interface AdminFixture {
   close(): Promise<void>;
 }
 
-export async function startAdminFixture(options: { statsIntervalMs?: number; roles?: TokenRole[] } = {}): Promise<AdminFixture> {
+/** `yaml` replaces FIXTURE_YAML as version 1; it must keep the pool `web`. */
+export async function startAdminFixture(options: { statsIntervalMs?: number; roles?: TokenRole[]; yaml?: string } = {}): Promise<AdminFixture> {
   const store = await openStore('sqlite::memory:');
-  const config = parseConfigText(FIXTURE_YAML, 'fixture.yaml');
+  const yaml = options.yaml ?? FIXTURE_YAML;
+  const config = parseConfigText(yaml, 'fixture.yaml');
   const applied: number[] = [];
   const live = { config, version: 0 };
   const changes = await createChangeService({
@@ -54,7 +56,7 @@ export async function startAdminFixture(options: { statsIntervalMs?: number; rol
       applied.push(version);
     },
     simulate: (current, proposed, { maxShareRatio }) => simulateImpact(current, proposed, [], { maxShareRatio }),
-    initialConfig: { config, configYaml: FIXTURE_YAML },
+    initialConfig: { config, configYaml: yaml },
   });
   live.version = changes.liveVersion();
   const tokens = {} as Record<TokenRole, string>;

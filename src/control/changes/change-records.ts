@@ -1,4 +1,4 @@
-import type { Config } from '../../config/index.js';
+import { withConfigDefaults, type Config } from '../../config/index.js';
 import { canonicalJson } from '../events/index.js';
 import type { ChangeRequestTable, ChangeSource, ChangeStatus, StoreSession } from '../store/index.js';
 import type { TokenRole } from '../tokens/index.js';
@@ -108,7 +108,7 @@ function toChangeRequest(row: ChangeRow, approvals: ChangeApproval[]): ChangeReq
     source: row.source,
     reason: row.reason,
     baseVersion: row.base_version,
-    proposedConfig: JSON.parse(row.proposed_config_json) as Config,
+    proposedConfig: withConfigDefaults(JSON.parse(row.proposed_config_json) as unknown),
     diff: row.diff_json === null ? [] : (JSON.parse(row.diff_json) as string[]),
     simulation: row.simulation_json === null ? null : (JSON.parse(row.simulation_json, restoreInfinity) as ImpactSimulation),
     isFlagged: row.flagged === 1,

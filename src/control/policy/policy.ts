@@ -1,4 +1,4 @@
-import { configSchema, type Config } from '../../config/index.js';
+import { withConfigDefaults, type Config } from '../../config/index.js';
 import { ChangeError } from '../errors.js';
 import type { ChangeSource } from '../store/index.js';
 import type { Actor } from '../changes/change-request.js';
@@ -14,7 +14,7 @@ const APPLY_ROLES: ReadonlySet<string> = new Set(['operator', 'approver', 'admin
  * rules it is judged by. A version stored before the policy section existed gets the defaults.
  */
 export function policyOf(config: Config | { policy?: unknown }): Policy {
-  return configSchema.shape.policy.parse((config as { policy?: unknown }).policy);
+  return withConfigDefaults(config).policy;
 }
 
 /** True for the node's own actors (config file reloads, start-up), which are not tokens. */

@@ -1,3 +1,4 @@
+import { withConfigDefaults } from '../../config/index.js';
 import { lockStoreForWrite } from './write-lock.js';
 import type { StoreSession } from './store.js';
 import type { ChangeSource, ConfigVersionTable } from './tables.js';
@@ -90,7 +91,7 @@ function toConfigVersion(row: ConfigVersionTable): ConfigVersion {
     author: row.author,
     source: row.source,
     reason: row.reason,
-    config: JSON.parse(row.config_json) as unknown,
+    config: withConfigDefaults(JSON.parse(row.config_json) as unknown),
     configYaml: row.config_yaml,
     parentVersion: row.parent_version,
   };

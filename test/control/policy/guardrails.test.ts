@@ -126,7 +126,7 @@ describe('approval policy', () => {
   });
 
   it('will not let automation or viewers into approve_roles', () => {
-    expect(() => policyOf({ policy: { approve_roles: ['approver', 'automation'] } })).toThrow(/automation tokens can never approve/);
-    expect(() => policyOf({ policy: { approve_roles: ['viewer'] } })).toThrow(/viewer/);
+    expect(() => configSchema.shape.policy.parse({ approve_roles: ['approver', 'automation'] })).toThrow(/automation tokens can never approve/);
+    expect(() => configSchema.shape.policy.parse({ approve_roles: ['viewer'] })).toThrow(/viewer/);
   });
 });

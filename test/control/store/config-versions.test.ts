@@ -27,7 +27,7 @@ describe.each(DIALECTS)('config versions in the %s store', (dialect) => {
     const second = await recordConfigVersion(store, { author: 'ana', source: 'cli', reason: 'more to web-1', config: config(150) });
     expect(first).toMatchObject({ version: 1, parentVersion: null, configYaml: 'pools: {}\n' });
     expect(second).toMatchObject({ version: 2, parentVersion: 1, configYaml: null });
-    expect((await getConfigVersion(store, 1))?.config).toEqual(config(100));
+    expect((await getConfigVersion(store, 1))?.config).toMatchObject(config(100));
     expect((await latestConfigVersion(store))?.version).toBe(2);
     expect(await getConfigVersion(store, 7)).toBeUndefined();
     const rollback = await recordConfigVersion(store, { author: 'system', source: 'automation', reason: 'rollback: skew', config: config(100), parentVersion: 1 });
