@@ -1,0 +1,9 @@
+// The drill room: synthetic backends with a capacity model and session-aware traffic, used by
+// bench/detect.js today and by drills (fault injection, drill reports) later.
+export { CapacityBackend, type BackendCounts, type CapacityBackendOptions, type CapacityModel, type ServiceTime } from './capacity-backend.js';
+export { SessionTraffic, type SessionTrafficOptions } from './session-traffic.js';
+export { SessionJar } from './session-jar.js';
+export { TrafficStats, type FailureReason, type LatencySummary, type TrafficSnapshot } from './traffic-stats.js';
+export { seededRandom, logNormalSampler, normalDraw, type Random } from './seeded-random.js';
+export { zipfSampler, zipfShares } from './zipf-sampler.js';
+export { DrillError, type DrillErrorCode } from './errors.js';
