@@ -11,3 +11,4 @@ export type {
   SimulatedBackendShare,
   SimulatedPool,
 } from './change-request.js';
+export { AutoRollback, MONITOR_ACTOR, type AutoRollbackDecision, type AutoRollbackOptions } from './auto-rollback.js';
