@@ -3,3 +3,4 @@
 export * from './alert.js';
 export { AlertLifecycle, RESOLVE_AFTER_ABSENT_TICKS, RECENT_RESOLVED_LIMIT, type AlertLifecycleOptions } from './alert-lifecycle.js';
 export { diagnose, describeAlert, rankCauses, localTime, DEFAULT_LOOK_BACK_MS, type Diagnosis, type DiagnoseInput, type DescribeInput, type TrafficLevel } from './diagnosis.js';
+export * from './notifiers/index.js';
