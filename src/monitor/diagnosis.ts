@@ -11,6 +11,12 @@ import { appliedChangesIn, changeCause, listOfNames, type AlertSubject } from '.
 export const DEFAULT_LOOK_BACK_MS = 10 * 60_000;
 /** A cause below this score is "possible", not "likely". */
 const LIKELY_SCORE = 0.3;
+/**
+ * A config_change cause at or above this score is one the change plausibly caused (its diff moved
+ * weight, drain, a load bound or the algorithm of the alert's pool the way the alert shows); below
+ * it the change merely happened nearby. Automatic rollback should act only on plausible causes.
+ */
+export const PLAUSIBLE_CAUSE_SCORE = 0.5;
 /** Persistence is named when at least this share of the backends' requests was pinned. */
 const NOTABLE_PINNED_SHARE = 0.25;
 
@@ -144,7 +150,11 @@ function causeSentence(finding: RuleFinding, causes: readonly Cause[], lookBackM
     if (finding.rule === 'traffic_spike' || finding.rule === 'traffic_drop') return '';
     return `No config change or health event in the ${minutes(lookBackMs)} before it started.`;
   }
-  return `${top.score >= LIKELY_SCORE ? 'Likely' : 'Possible'} cause: ${top.summary}.`;
+  const likely = top.score >= LIKELY_SCORE ? 'Likely' : 'Possible';
+  // The pinning sentence already gave the numbers; the cause only names it.
+  const pinned = pinnedOf(finding);
+  if (top.kind === 'persistence' && pinned !== undefined && finding.rule !== 'persistence_concentration') return `${likely} cause: sticky sessions (${pinned.by} persistence).`;
+  return `${likely} cause: ${top.summary}.`;
 }
 
 function persistenceCause(finding: RuleFinding): Cause | undefined {

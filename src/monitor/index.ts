@@ -2,5 +2,5 @@
 // diagnosis sentence, and delivery to webhooks and Alertmanager. Other rooms import only from here.
 export * from './alert.js';
 export { AlertLifecycle, RESOLVE_AFTER_ABSENT_TICKS, RECENT_RESOLVED_LIMIT, type AlertLifecycleOptions } from './alert-lifecycle.js';
-export { diagnose, describeAlert, rankCauses, localTime, DEFAULT_LOOK_BACK_MS, type Diagnosis, type DiagnoseInput, type DescribeInput, type TrafficLevel } from './diagnosis.js';
+export { diagnose, describeAlert, rankCauses, localTime, DEFAULT_LOOK_BACK_MS, PLAUSIBLE_CAUSE_SCORE, type Diagnosis, type DiagnoseInput, type DescribeInput, type TrafficLevel } from './diagnosis.js';
 export * from './notifiers/index.js';

@@ -169,6 +169,11 @@ describe('diagnosis', () => {
     expect(summary).toBe('1 of 5 backends healthy, minimum 2. Likely cause: health changes: web-2 ejected 09:59.');
   });
 
+  it('names sticky sessions as the likely cause of a skew when no change explains it', () => {
+    const { summary } = diagnose({ finding: postmortemSkew(), traffic: normalTraffic, spikeRatio: 2, dropRatio: 0.5, onsetMs: ONSET, events: [] });
+    expect(summary).toBe('Traffic normal (1,020 rps, baseline 1,000). web-1 and web-2 carry 81% of requests, expected 40%. 74% of their requests are pinned by cookie persistence. Likely cause: sticky sessions (cookie persistence).');
+  });
+
   it('writes times as HH:MM of the local clock', () => {
     expect(localTime(at(9, 58, 59))).toBe('09:58');
     expect(localTime(at(23, 5))).toBe('23:05');
