@@ -2,3 +2,5 @@
 export { startAdminServer, type AdminServer, type AdminServerOptions } from './server.js';
 export { describePools, SHARE_WINDOW_SECONDS, type AdminPoolSource, type BackendStatus, type PoolStatus, type PoolsStatus } from './pools-view.js';
 export { AdminError, type AdminErrorCode } from './errors.js';
+export { collectAlerts, type AdminMonitorSource } from './alert-routes.js';
+export type { LiveStats, BackendStats } from './stats-view.js';

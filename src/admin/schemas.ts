@@ -197,10 +197,17 @@ export const tokenParams = { type: 'object', required: ['idOrName'], properties:
 
 export const statsSchema = {
   type: 'object',
-  required: ['at', 'windowSeconds', 'pools'],
+  required: ['at', 'windowSeconds', 'pools', 'traffic', 'alerts'],
   properties: {
     at: { type: 'integer' },
     windowSeconds: { type: 'integer' },
+    traffic: {
+      type: 'object',
+      required: ['rps', 'baselineRps'],
+      description: "The node's total request rate and the monitor's baseline of it (null while it warms up or without a monitor)",
+      properties: { rps: { type: 'number' }, baselineRps: { type: ['number', 'null'] } },
+    },
+    alerts: { type: 'array', items: { $ref: 'Alert#' }, description: 'Firing alerts, most severe first' },
     pools: {
       type: 'array',
       items: {
@@ -212,13 +219,15 @@ export const statsSchema = {
             type: 'array',
             items: {
               type: 'object',
-              required: ['backend', 'effectiveWeight', 'expectedShare', 'observedShare', 'requests', 'inflight', 'p95Ms', 'pinned', 'spilled', 'health'],
+              required: ['backend', 'effectiveWeight', 'expectedShare', 'observedShare', 'requests', 'rps', 'inflight', 'p95Ms', 'pinned', 'pinnedShare', 'spilled', 'health'],
               properties: {
                 backend: { type: 'string' },
                 effectiveWeight: { type: 'number' },
                 expectedShare: { type: 'number' },
                 observedShare: { type: 'number' },
                 requests: { type: 'integer' },
+                rps: { type: 'number', description: 'Requests per second over the window' },
+                pinnedShare: { type: 'number', description: 'Part of its requests that persistence pinned to it; 0..1' },
                 inflight: { type: 'integer' },
                 p95Ms: { type: 'number' },
                 pinned: { type: 'integer' },
@@ -274,3 +283,52 @@ export const poolsSchema = {
 } as const;
 
 export const healthSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string', const: 'ok' } } } as const;
+
+const ALERT_STATE_VALUES = ['pending', 'firing', 'resolved'] as const;
+const evidenceSchema = { type: 'object', additionalProperties: { type: ['number', 'string', 'null'] }, description: 'The numbers behind the alert, by name ("observedShare", "observed.web-1", "pValue", ...)' } as const;
+
+/** An alert as src/monitor/alert.ts defines it (times are epoch ms; absent fields were not set). */
+export const alertSchema = {
+  $id: 'Alert',
+  type: 'object',
+  required: ['fingerprint', 'rule', 'severity', 'state', 'startedAt', 'summary', 'evidence', 'backends', 'causes', 'actions'],
+  properties: {
+    fingerprint: { type: 'string', description: 'rule/pool/backend ("*" when not set): at most one unresolved alert each' },
+    rule: { type: 'string' },
+    severity: { type: 'string', enum: ['critical', 'warning', 'info'] },
+    pool: { type: 'string' },
+    backend: { type: 'string' },
+    state: { type: 'string', enum: [...ALERT_STATE_VALUES] },
+    startedAt: { type: 'integer' },
+    firingAt: { type: 'integer' },
+    resolvedAt: { type: 'integer' },
+    summary: { type: 'string', description: 'The diagnosis in one line' },
+    evidence: evidenceSchema,
+    backends: { type: 'array', items: { type: 'string' } },
+    causes: {
+      type: 'array',
+      description: 'Likely causes, most likely first',
+      items: {
+        type: 'object',
+        required: ['kind', 'summary', 'score'],
+        properties: { kind: { type: 'string' }, summary: { type: 'string' }, score: { type: 'number' }, changeId: { type: 'integer' }, version: { type: 'integer' } },
+      },
+    },
+    actions: {
+      type: 'array',
+      description: 'What the node did about it on its own (automatic rollback)',
+      items: {
+        type: 'object',
+        required: ['kind', 'at', 'summary'],
+        properties: { kind: { type: 'string' }, at: { type: 'integer' }, summary: { type: 'string' }, changeId: { type: 'integer' }, rollbackChangeId: { type: 'integer' } },
+      },
+    },
+  },
+} as const;
+export const alertRef = { $ref: 'Alert#' } as const;
+
+export const alertListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { state: { type: 'string', enum: [...ALERT_STATE_VALUES] }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
+} as const;

@@ -10,7 +10,8 @@ import { identityOf, READ_ROLES, TokenAuthenticator } from './auth.js';
 import { registerControlRoutes } from './control-routes.js';
 import { AdminError, type AdminErrorCode } from './errors.js';
 import { describePools, type AdminPoolSource } from './pools-view.js';
-import { changeRequestSchema, errorSchema, authErrors, healthSchema, poolsSchema, statsSchema } from './schemas.js';
+import { alertSchema, changeRequestSchema, errorSchema, authErrors, healthSchema, poolsSchema, statsSchema } from './schemas.js';
+import { registerAlertRoutes, type AdminMonitorSource } from './alert-routes.js';
 import { StatsStreams } from './stats-stream.js';
 import { describeStats } from './stats-view.js';
 import { compileValidator } from './validation.js';
@@ -29,6 +30,8 @@ export interface AdminServerOptions {
   store: Store;
   /** Change requests: propose, approve, apply, rollback. */
   changes: ChangeService;
+  /** The node's monitor (alerts, traffic baseline); read per request. Without it /api/v1/alerts reads the store only. */
+  monitor?: () => AdminMonitorSource | undefined;
   /** Told about a route that failed (the client gets EK_ADMIN_INTERNAL); the node logs it. */
   onError?: (error: unknown) => void;
   /** Called with every route as it is registered (tests enumerate them). */
@@ -59,6 +62,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   app.setValidatorCompiler(compileValidator);
   app.addSchema(errorSchema);
   app.addSchema(changeRequestSchema);
+  app.addSchema(alertSchema);
   app.addHook('onRoute', (route) => {
     // A route that forgets to say who may call it would be open: refuse to start instead.
     if (route.config?.access === undefined && !route.url.startsWith('/api/v1/openapi')) {
@@ -100,8 +104,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   app.get('/api/v1/stats', {
     config: { access: READ_ROLES },
-    schema: { summary: 'Live per-backend stats over the last 10 s', tags: ['stats'], response: { 200: statsSchema, ...authErrors } },
-    handler: async () => describeStats(options.pools(), options.telemetry),
+    schema: { summary: 'Live per-backend stats over the last 10 s, the traffic baseline and firing alerts', tags: ['stats'], response: { 200: statsSchema, ...authErrors } },
+    handler: async () => describeStats(options.pools(), options.telemetry, options.monitor?.()),
   });
   app.get('/api/v1/stats/stream', {
     config: { access: READ_ROLES, allowQueryToken: true },
@@ -115,11 +119,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     },
     handler: (request, reply) => {
       const tokenId = identityOf(request).id;
-      streams.serve(request, reply, () => describeStats(options.pools(), options.telemetry), () => authenticator.isActive(tokenId), options.statsIntervalMs);
+      streams.serve(request, reply, () => describeStats(options.pools(), options.telemetry, options.monitor?.()), () => authenticator.isActive(tokenId), options.statsIntervalMs);
     },
   });
 
   registerControlRoutes(app, { store: options.store, changes: options.changes, authenticator });
+  registerAlertRoutes(app, { store: options.store, monitor: options.monitor });
 
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ code: 'EK_ADMIN_NOT_FOUND', message: `no admin route ${request.method} ${request.url}; the routes are listed at /api/v1/openapi.json` }),

@@ -62,12 +62,17 @@ describe('live stats', () => {
       expectedShare: 0.25,
       observedShare: 0,
       requests: 0,
+      rps: 0,
       inflight: 0,
       p95Ms: 0,
       pinned: 0,
+      pinnedShare: 0,
       spilled: 0,
       health: 'healthy',
     });
+    // Without a monitor: the window's own rate, no baseline, no alerts.
+    expect(body.traffic).toEqual({ rps: 0, baselineRps: null });
+    expect(body.alerts).toEqual([]);
   });
 
   it('streams one stats event per interval and ends the stream when the server closes', async () => {

@@ -28,6 +28,7 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/pools',
   'GET /api/v1/stats',
   'GET /api/v1/stats/stream',
+  'GET /api/v1/alerts',
   'GET /api/v1/openapi.json',
   'GET /healthz',
   'GET /metrics',
