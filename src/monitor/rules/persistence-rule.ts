@@ -1,0 +1,53 @@
+import type { PersistenceRuleConfig } from '../../config/index.js';
+import { NO_SAMPLE_KEY, sampleKeySpecOf, type RequestSample } from '../../telemetry/index.js';
+import type { RuleFinding } from '../alert.js';
+import { percent } from '../finding-text.js';
+import { rounded, type PoolView } from './pool-view.js';
+
+// Persistence concentration: the share of a pool's requests carried by its busiest persistence keys
+// (sessions, client addresses, header values), from the request sample telemetry keeps for impact
+// simulations (hashed keys, pinned flag). A handful of keys carrying a large share means persistence
+// can pile load onto the backends those keys are pinned to, whatever the weights say; the diagnosis
+// cites it as a cause of skew. Pools whose balancer keys on nothing are not judged.
+
+export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfig, sample: RequestSample, nowMs: number): RuleFinding | undefined {
+  const keySpec = sampleKeySpecOf(pool.config);
+  if (keySpec.kind === 'none') return undefined;
+  const sinceMs = nowMs - config.window;
+  const requestsByKey = new Map<number, number>();
+  let requests = 0;
+  let pinned = 0;
+  for (const request of sample.ringOf(pool.name).read()) {
+    if (request.atMs <= sinceMs || request.atMs > nowMs) continue;
+    requests++;
+    if (request.isPinned) pinned++;
+    if (request.keyHash !== NO_SAMPLE_KEY) requestsByKey.set(request.keyHash, (requestsByKey.get(request.keyHash) ?? 0) + 1);
+  }
+  if (requests === 0 || requests < config.min_requests) return undefined;
+  const busiest = [...requestsByKey.values()].sort((a, b) => b - a).slice(0, config.top_keys);
+  let topRequests = 0;
+  for (const count of busiest) topRequests += count;
+  const topKeysShare = topRequests / requests;
+  if (!(topKeysShare > config.max_top_keys_share)) return undefined;
+  const pinnedShare = pinned / requests;
+  return {
+    rule: 'persistence_concentration',
+    severity: 'warning',
+    pool: pool.name,
+    backend: undefined,
+    backends: [],
+    summary:
+      `pool ${pool.name}: the ${busiest.length} busiest ${keySpec.kind === 'source_ip' ? 'client addresses' : `${keySpec.kind} keys`} carry ` +
+      `${percent(topKeysShare)} of sampled requests (limit ${percent(config.max_top_keys_share)}); ${percent(pinnedShare)} of requests are pinned.`,
+    evidence: {
+      topKeysShare: rounded(topKeysShare),
+      pinnedShare: rounded(pinnedShare),
+      topKeys: busiest.length,
+      keys: requestsByKey.size,
+      requests,
+      persistence: pool.config.persistence.by,
+      windowSeconds: Math.round(config.window / 1000),
+    },
+    forMs: config.for,
+  };
+}
