@@ -9,3 +9,4 @@ export { gTest, type GTestResult } from './g-test.js';
 export { chiSquareSurvival, regularizedUpperGamma } from './chi-square.js';
 export { expectedSharesOf } from './expected-shares.js';
 export { POOL_FAILURE_CODES } from './rules/error-rule.js';
+export { Monitor, type MonitorLogger, type MonitorOptions } from './monitor.js';
