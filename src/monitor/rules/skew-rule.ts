@@ -23,9 +23,25 @@ import { rounded, type PoolView } from './pool-view.js';
 // window makes the test's p 0 (the expectation is certainly not what happened) but has no ratio: its
 // requests count in the top share only. After a drain its old requests stay in the window for
 // `window`, and the remaining backends' shares stay close to theirs, so a drain alone stays quiet.
+//
+// Two windows are judged: `window` and its most recent third (RECENT_WINDOW_DIVISOR). A skew that
+// starts now fills a 30 s window only slowly: the postmortem's 2x crosses the 1.5x floor of the full
+// window after 15 s, and of its last 10 s after 5 s, which with `for` (3 s) detects it in 8 s at
+// 200 rps. The recent window needs `min_requests` of its own, so on a quiet pool only the full
+// window speaks. When both hold, the recent one is reported: it says what the traffic looks like now.
+
+/** The recent window is the configured one divided by this (rounded up to whole seconds). */
+export const RECENT_WINDOW_DIVISOR = 3;
 
 export function evaluateSkew(pool: PoolView, config: SkewRuleConfig): RuleFinding | undefined {
-  const windows = pool.window(windowSeconds(config.window));
+  const seconds = windowSeconds(config.window);
+  const recentSeconds = Math.ceil(seconds / RECENT_WINDOW_DIVISOR);
+  const recent = recentSeconds < seconds ? evaluateSkewOver(pool, config, recentSeconds) : undefined;
+  return recent ?? evaluateSkewOver(pool, config, seconds);
+}
+
+function evaluateSkewOver(pool: PoolView, config: SkewRuleConfig, seconds: number): RuleFinding | undefined {
+  const windows = pool.window(seconds);
   const byId = new Map<string, BackendWindow>(windows.map((window) => [window.id, window]));
   const ids = pool.backendIds(windows);
   const counts = ids.map((id) => byId.get(id)?.requests ?? 0);
@@ -67,7 +83,7 @@ export function evaluateSkew(pool: PoolView, config: SkewRuleConfig): RuleFindin
     gStatistic: Number.isFinite(test.gStatistic) ? rounded(test.gStatistic, 2) : 'infinite',
     topShare: rounded(topObserved),
     topExpectedShare: rounded(topExpected),
-    windowSeconds: windowSeconds(config.window),
+    windowSeconds: seconds,
   };
   for (let i = 0; i < ids.length; i++) {
     evidence[`observed.${ids[i]}`] = rounded(observedShare(i));
