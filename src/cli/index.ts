@@ -4,6 +4,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerChangeCommands } from './change-command.js';
 import { registerEventsCommands } from './events-command.js';
 import { registerTokenCommands } from './token-command.js';
+import { registerStatusCommand } from './status-command.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerChangeCommands(program);
   registerTokenCommands(program);
   registerEventsCommands(program);
+  registerStatusCommand(program);
   return program;
 }
 
