@@ -45,7 +45,7 @@ const log = (line) => (flags.json ? process.stderr : process.stdout).write(`${li
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms) => (ms === undefined ? undefined : Math.round(ms / 100) / 10);
 
-/** Polls GET /api/v1/alerts and remembers every alert seen, by fingerprint, with when it fired. */
+/** Polls GET /api/v1/alerts and remembers every alert episode seen (fingerprint and start), latest copy. */
 class AlertWatch {
   constructor(node) {
     this.node = node;
@@ -57,21 +57,16 @@ class AlertWatch {
 
   async poll() {
     try {
-      for (const alert of await this.node.alerts()) {
-        const known = this.seen.get(alert.fingerprint);
-        // An alert that resolved and came back is a new episode; keep the first firing of each rule.
-        if (known === undefined || (known.firingAt === undefined && alert.firingAt !== undefined)) this.seen.set(alert.fingerprint, { ...alert });
-        else Object.assign(known, { state: alert.state, actions: alert.actions, summary: alert.firingAt !== undefined ? known.summary : alert.summary });
-      }
+      for (const alert of await this.node.alerts()) this.seen.set(`${alert.fingerprint}@${alert.startedAt}`, alert);
     } catch (error) {
       this.errors++;
       this.lastError = error.message;
     }
   }
 
-  /** Alerts that fired, optionally of some rules and at or after a time. */
+  /** Alert episodes that fired, optionally of some rules and at or after a time. */
   fired({ rules, sinceMs = 0 } = {}) {
-    return [...this.seen.values()].filter((alert) => alert.firingAt !== undefined && alert.firingAt !== null && alert.firingAt >= sinceMs && (rules === undefined || rules.includes(alert.rule)));
+    return [...this.seen.values()].filter((alert) => typeof alert.firingAt === 'number' && alert.firingAt >= sinceMs && (rules === undefined || rules.includes(alert.rule)));
   }
 
   /** Resolves with the first alert of `rules` firing at or after sinceMs, or undefined after timeoutMs. */
@@ -170,6 +165,9 @@ function skewCase(name, raisedWeight, targets) {
       await sleep(3_000);
       const shareB = shareOf(afterB, countsOf(context.backends), OVERLOADED);
       const [alert, rolledBack] = await Promise.all([detection, rollback]);
+      // A skew alert that fired while A was live and never resolved is not a detection of B's skew.
+      const carried = watch.fired({ rules: ['skew'] }).find((episode) => episode.firingAt < onsetMs && (typeof episode.resolvedAt !== 'number' || episode.resolvedAt > onsetMs));
+      const rollbacks = (await node.changes()).filter((change) => typeof change.rollbackOf === 'number').map((change) => `change ${change.id} restored version ${change.rollbackOf}: ${change.reason}`);
       const stats = traffic.snapshot();
       const detectMs = alert ? alert.firingAt - onsetMs : undefined;
       const rollbackMs = rolledBack ? rolledBack.updatedAt - onsetMs : undefined;
@@ -187,6 +185,8 @@ function skewCase(name, raisedWeight, targets) {
         rollbackS: seconds(rollbackMs),
         falseAlarms: undefined,
         alarmsDuringA,
+        skewFiringSinceA: carried ? carried.summary : undefined,
+        rollbacks,
         alert: alert ? { summary: alert.summary, causes: (alert.causes ?? []).map((cause) => cause.summary), actions: (alert.actions ?? []).map((action) => action.summary) } : undefined,
         changes: { a: changeA.id, b: changeB.id, rollback: rolledBack?.id, rollbackOf: rolledBack?.rollbackOf },
         failed: stats.failed,
@@ -200,11 +200,13 @@ async function spikeCase(context) {
   return withNode(context, {}, async ({ traffic, watch }) => {
     await sleep(TRAFFIC_WARMUP_S * 1000);
     const spikeMs = Date.now();
+    const offeredBefore = traffic.snapshot().offered;
     traffic.setRate(settings.rate * 3);
     const before = countsOf(context.backends);
     const spike = await watch.firstFiring(['traffic_spike'], spikeMs, SPIKE_S * 1000);
     const share = shareOf(before, countsOf(context.backends), OVERLOADED);
-    const rate = Math.round(traffic.snapshot().offeredRps);
+    // The rate offered during the spike, not the average over the run.
+    const rate = Math.round(((traffic.snapshot().offered - offeredBefore) * 1000) / (Date.now() - spikeMs));
     traffic.setRate(settings.rate);
     const skewed = watch.fired({ rules: ['skew', 'inflight_skew'] }).map((alert) => alert.fingerprint);
     return {
@@ -286,7 +288,7 @@ async function main() {
         const result = await run(context);
         result.traffic = context.lastTraffic && { sent: context.lastTraffic.sent, ok: context.lastTraffic.ok, failedBy: context.lastTraffic.failedBy, p99Ms: Math.round(context.lastTraffic.latency.p99Ms) };
         results.push(result);
-        log(`  ${result.case}: ${result.result}${result.detectS !== undefined ? `, detected in ${result.detectS} s` : ''}${result.rollbackS !== undefined ? `, rolled back in ${result.rollbackS} s` : ''}${result.alert ? `\n    alert: ${result.alert.summary}` : ''}${result.alarmsDuringA?.length ? `\n    alerts fired while A was live: ${result.alarmsDuringA.join(', ')}` : ''}${result.alarms?.length ? `\n    alarms: ${result.alarms.join('; ')}` : ''}`);
+        log(`  ${result.case}: ${result.result}${result.detectS !== undefined ? `, detected in ${result.detectS} s` : ''}${result.rollbackS !== undefined ? `, rolled back in ${result.rollbackS} s` : ''}${result.alert ? `\n    alert: ${result.alert.summary}` : ''}${result.alarmsDuringA?.length ? `\n    alerts fired while A was live: ${result.alarmsDuringA.join(', ')}` : ''}${result.skewFiringSinceA ? `\n    a skew alert was already firing at onset: ${result.skewFiringSinceA}` : ''}${result.rollbacks?.length ? `\n    rollbacks: ${result.rollbacks.join('; ')}` : ''}${result.alarms?.length ? `\n    alarms: ${result.alarms.join('; ')}` : ''}`);
       }
     }
   } finally {

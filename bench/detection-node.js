@@ -113,9 +113,11 @@ export class DetectionNode {
     return applied;
   }
 
-  /** GET /api/v1/alerts: the node's unresolved and recent alerts (src/monitor/alert.ts's Alert). */
+  /** GET /api/v1/alerts: the node's live and recent alerts (src/monitor/alert.ts's Alert), newest first. */
   async alerts() {
-    const body = await this.call('GET', '/api/v1/alerts');
+    const body = await this.call('GET', '/api/v1/alerts?limit=200');
+    // The route answers an array; the brief's contract was an object with an `alerts` array: read both.
+    if (Array.isArray(body)) return body;
     return Array.isArray(body?.alerts) ? body.alerts : [];
   }
 
