@@ -110,8 +110,7 @@ function trafficSentence({ traffic, spikeRatio, dropRatio }: DescribeInput): str
   const { rps, baselineRps } = traffic;
   if (baselineRps === undefined || baselineRps <= 0) return `Traffic ${count(rps)} rps (baseline still learning).`;
   const ratio = rps / baselineRps;
-  if (ratio > spikeRatio) return `Traffic spike: ${count(rps)} rps, ${times(ratio)} the baseline of ${count(baselineRps)} rps.`;
-  if (ratio < dropRatio) return `Traffic drop: ${count(rps)} rps, ${times(ratio)} the baseline of ${count(baselineRps)} rps.`;
+  if (ratio > spikeRatio || ratio < dropRatio) return `Traffic ${ratio > spikeRatio ? 'spike' : 'drop'}: ${count(rps)} rps, ${ofBaseline(ratio, baselineRps)}.`;
   return `Traffic normal (${count(rps)} rps, baseline ${count(baselineRps)}).`;
 }
 
@@ -124,7 +123,7 @@ function trafficAlertSentence(input: DescribeInput): string {
   const what = finding.rule === 'traffic_spike' ? 'Traffic spike' : 'Traffic drop';
   const skewed = [...new Set((input.findings ?? []).filter((other) => other.rule === 'skew' || other.rule === 'inflight_skew').map((other) => other.pool ?? ''))];
   const spread = skewed.length === 0 ? 'requests stay evenly spread' : `requests are also skewed in ${skewed.length === 1 ? 'pool' : 'pools'} ${listOfNames(skewed)}`;
-  return `${what}: ${count(rps)} rps, ${times(rps / baselineRps)} the baseline of ${count(baselineRps)} rps; ${spread}.`;
+  return `${what}: ${count(rps)} rps, ${ofBaseline(rps / baselineRps, baselineRps)}; ${spread}.`;
 }
 
 /** "web-1 and web-2 carry 81% of requests, expected 40%." from the evidence, else the rule's summary. */
@@ -214,7 +213,7 @@ function trafficCause({ finding, traffic, spikeRatio, dropRatio }: DescribeInput
   const relevance = finding.rule === 'skew' || finding.rule === 'inflight_skew' ? 0.2 : isSpike ? 0.6 : 0.3;
   return {
     kind: isSpike ? 'traffic_spike' : 'traffic_drop',
-    summary: `traffic ${isSpike ? 'spike' : 'drop'}: ${count(rps)} rps, ${times(ratio)} the baseline of ${count(baselineRps)} rps`,
+    summary: `traffic ${isSpike ? 'spike' : 'drop'}: ${count(rps)} rps, ${ofBaseline(ratio, baselineRps)}`,
     score: relevance,
   };
 }
@@ -254,8 +253,10 @@ function percent(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-function times(ratio: number): string {
-  return `${ratio >= 1 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
+/** "3.0x the baseline of 1,010 rps" above it, "30% of the baseline of 1,000 rps" below (as the traffic rule words it). */
+function ofBaseline(ratio: number, baselineRps: number): string {
+  const how = ratio >= 1 ? `${ratio.toFixed(1)}x` : `${Math.round(ratio * 100)}% of`;
+  return `${how} the baseline of ${count(baselineRps)} rps`;
 }
 
 function minutes(ms: number): string {

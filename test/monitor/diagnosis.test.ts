@@ -156,6 +156,12 @@ describe('diagnosis', () => {
     expect(summary).toBe('Traffic 220 rps (baseline still learning). web-1 and web-2 carry 62% of requests, expected 40%. No config change or health event in the 10 min before it started.');
   });
 
+  it('reads a drop as a share of the baseline', () => {
+    const drop: RuleFinding = { rule: 'traffic_drop', severity: 'warning', pool: undefined, backend: undefined, backends: [], summary: 'Traffic drop.', evidence: { rps: 300, baselineRps: 1000 }, forMs: 10_000 };
+    const { summary } = diagnose({ finding: drop, traffic: { rps: 300, baselineRps: 1000 }, spikeRatio: 2, dropRatio: 0.5, onsetMs: ONSET, events: [], findings: [drop] });
+    expect(summary).toBe('Traffic drop: 300 rps, 30% of the baseline of 1,000 rps; requests stay evenly spread.');
+  });
+
   it('explains a latency alert during a spike with the spike', () => {
     const latency: RuleFinding = { rule: 'latency', severity: 'warning', pool: 'portal', backend: 'web-1', backends: ['web-1'], summary: 'web-1 p95 is 840 ms, above 500 ms', evidence: { p95Ms: 840 }, forMs: 10_000 };
     const { summary } = diagnose({ finding: latency, traffic: { rps: 2500, baselineRps: 1000 }, spikeRatio: 2, dropRatio: 0.5, onsetMs: ONSET, events: [] });
