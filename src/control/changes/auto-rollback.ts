@@ -1,4 +1,4 @@
-import type { Alert, AlertAction, Cause } from '../../monitor/index.js';
+import { PLAUSIBLE_CAUSE_SCORE, type Alert, type AlertAction, type Cause } from '../../monitor/index.js';
 import { policyOf } from '../policy/index.js';
 import type { StoreSession } from '../store/index.js';
 import type { Actor, ChangeRequest } from './change-request.js';
@@ -39,7 +39,8 @@ const MAX_REASON_LENGTH = 1900;
  *
  * It rolls back only when all hold:
  * - policy.auto_rollback is enabled, lists the alert's rule, and does not exclude its pool;
- * - the top-ranked cause is a config_change naming a change that is still `applied`, whose version
+ * - the top-ranked cause is a config_change the diagnosis scores as plausible (PLAUSIBLE_CAUSE_SCORE:
+ *   its diff moved the alert's pool the way the alert shows), naming a change that is still `applied`, whose version
  *   was created no longer than policy.auto_rollback.window before the alert fired;
  * - the live version is that change's version or a later one descending from it (following
  *   parent_version), so the config still contains it; a change already undone (status rolled_back,
@@ -72,6 +73,9 @@ export class AutoRollback {
       return skip(`the most likely cause is ${cause === undefined ? 'unknown' : cause.kind === 'config_change' ? 'a change without an id' : `not a config change (${cause.kind})`}`);
     }
     const changeId = cause.changeId;
+    if (cause.score < PLAUSIBLE_CAUSE_SCORE) {
+      return skip(`change ${changeId} only happened before the alert (score ${cause.score} < ${PLAUSIBLE_CAUSE_SCORE}); its diff does not explain it`);
+    }
     if (this.#handled.has(changeId)) return skip(`change ${changeId} was already rolled back by this node`);
     const change = await changes.get(changeId);
     if (change.status !== 'applied' || change.appliedVersion === null) return skip(`change ${changeId} is ${change.status}, not applied`);

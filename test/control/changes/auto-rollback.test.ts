@@ -130,6 +130,8 @@ describe.each(DIALECTS)('automatic rollback on %s', (dialect) => {
     ];
     expect(await auto.consider(blaming(change.id, {}, health))).toEqual({ kind: 'skipped', reason: 'the most likely cause is not a config change (health)' });
     expect((await auto.consider(blaming(change.id, { state: 'pending', firingAt: undefined }))).kind).toBe('skipped');
+    const nearby: Cause[] = [{ kind: 'config_change', summary: 'change 1 happened 2 minutes before', score: 0.3, changeId: change.id }];
+    expect(await auto.consider(blaming(change.id, {}, nearby))).toMatchObject({ kind: 'skipped', reason: expect.stringContaining('does not explain it') });
     expect((await harness.service.get(change.id)).status).toBe('applied');
   });
 });
