@@ -9,6 +9,10 @@ import { evaluateRules, RuleState, type MonitoredPool, type MonitorInput } from 
 // alerts through their lifecycle, diagnoses an alert as it fires, and hands each transition to the
 // node (which stores it, writes it to the audit log, delivers it and may roll a change back).
 
+/** The pace when monitor.interval cannot be read, and the floor a test config can set. */
+const DEFAULT_INTERVAL_MS = 1000;
+const MIN_INTERVAL_MS = 10;
+
 export interface MonitorLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -167,7 +171,13 @@ export class Monitor {
 
   #schedule(): void {
     if (!this.#isStarted) return;
-    const intervalMs = Math.max(10, this.#options.config().interval);
+    let intervalMs = DEFAULT_INTERVAL_MS;
+    try {
+      intervalMs = Math.max(MIN_INTERVAL_MS, this.#options.config().interval);
+    } catch (error) {
+      // The tick itself reports a config that cannot be read; the timer keeps its default pace.
+      this.#options.logger?.error({ err: error }, 'monitor: could not read monitor.interval; the next tick runs in 1 s');
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.evaluate()
