@@ -5,6 +5,7 @@ import { registerChangeCommands } from './change-command.js';
 import { registerEventsCommands } from './events-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerExportCommands } from './export-command.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerEventsCommands(program);
   registerStatusCommand(program);
+  registerExportCommands(program);
   return program;
 }
 

@@ -10,3 +10,4 @@ export { chiSquareSurvival, regularizedUpperGamma } from './chi-square.js';
 export { expectedSharesOf } from './expected-shares.js';
 export { POOL_FAILURE_CODES } from './rules/error-rule.js';
 export { Monitor, type MonitorLogger, type MonitorOptions } from './monitor.js';
+export { buildPrometheusRules, prometheusRulesYaml, DEFAULT_SCRAPE_INTERVAL_MS, type PrometheusAlertingRule, type PrometheusRuleFile, type PrometheusRulesOptions } from './prometheus-rules.js';
