@@ -7,7 +7,9 @@ import type { TrafficRuleConfig } from '../config/index.js';
 //
 // Warmup: the baseline is the plain mean of the rates seen during `warmup`, counted from the first
 // evaluation that saw traffic (a node that starts idle does not average its idle seconds in and then
-// report its first real traffic as a spike). Until then there is no baseline and no traffic alert.
+// report its first real traffic as a spike); readings taken while the rate's own window was still
+// filling (the first `window` of traffic) are left out of that mean, as they understate the rate.
+// Until then there is no baseline and no traffic alert.
 //
 // A sustained spike must not be learnt before it has held for `for`: with the default half-life
 // (10 m) a 3x step moves the baseline by 1 − 2^(−10 s / 10 m) ≈ 1.2% of the gap in 10 s. And while
@@ -46,9 +48,12 @@ export class TrafficBaseline {
         if (rps <= 0) return undefined;
         this.warmupStartMs = nowMs;
       }
-      this.warmupSum += rps;
-      this.warmupReadings++;
-      if (nowMs - this.warmupStartMs >= config.warmup) this.baseline = this.warmupSum / this.warmupReadings;
+      const sinceStartMs = nowMs - this.warmupStartMs;
+      if (sinceStartMs >= config.window || config.window >= config.warmup) {
+        this.warmupSum += rps;
+        this.warmupReadings++;
+      }
+      if (sinceStartMs >= config.warmup && this.warmupReadings > 0) this.baseline = this.warmupSum / this.warmupReadings;
       return undefined;
     }
     const isOutsideBand = rps > config.spike_ratio * before || rps < config.drop_ratio * before;
