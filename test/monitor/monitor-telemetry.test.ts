@@ -110,4 +110,47 @@ describe('Monitor on real telemetry', () => {
     );
     await monitor.stop();
   });
+
+  it('reports a 3x even spike as a spike with requests evenly spread, and no skew', async () => {
+    let clockMs = at(11, 0);
+    const telemetry = new Telemetry({ now: () => clockMs });
+    const backends = CONFIG.pools.portal.backends.map((backend) => new BackendState('portal', backend.id, backend.url, backend.weight));
+    const members = new PoolMembers('portal', backends);
+    const config = monitorSchema.parse({});
+    const monitor = new Monitor({
+      telemetry,
+      pools: () => [{ members, config: CONFIG.pools.portal }],
+      inflightOf: (_pool, backend) => backend.inflight,
+      config: () => config,
+      recentEvents: async () => [],
+      onTransition: async () => undefined,
+      now: () => clockMs,
+    });
+    const second = (perBackend: number) => {
+      const startMs = clockMs;
+      for (const backend of backends) {
+        for (let i = 0; i < perBackend; i++) {
+          clockMs = startMs + Math.floor((i * 1000) / perBackend);
+          telemetry.recordRequest(backend, 200, 20, 500, 2000, i % 2 === 0, false);
+        }
+      }
+      clockMs = startMs + 1000;
+    };
+    for (let s = 0; s < 90; s++) {
+      second(200);
+      expect(await monitor.evaluate()).toEqual([]);
+    }
+    const rules = new Set<string>();
+    let spike: AlertTransition | undefined;
+    for (let s = 0; s < 40 && spike === undefined; s++) {
+      second(600);
+      for (const transition of await monitor.evaluate()) {
+        rules.add(transition.alert.rule);
+        if (transition.to === 'firing' && transition.alert.rule === 'traffic_spike') spike = transition;
+      }
+    }
+    expect(spike?.alert.summary).toMatch(/^Traffic spike: 3,000 rps, 3\.0x the baseline of 1,0\d\d rps; requests stay evenly spread\.$/);
+    expect([...rules]).toEqual(['traffic_spike']);
+    await monitor.stop();
+  });
 });
