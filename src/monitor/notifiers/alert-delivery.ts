@@ -178,7 +178,8 @@ export class AlertDelivery {
   }
 
   /** One notification with its retries; logs and never rejects. `secret` null: not a webhook (no signature headers). */
-  async #send(receiver: string, url: string, body: string, secret: string | null | undefined, timeoutMs: number, maxAttempts: number, about: object): Promise<void> {
+  async #send(configuredUrl: string, url: string, body: string, secret: string | null | undefined, timeoutMs: number, maxAttempts: number, about: object): Promise<void> {
+    const receiver = loggableUrl(configuredUrl);
     const policy: RetryPolicy = { maxAttempts, baseDelayMs: this.#retryBaseDelayMs, maxDelayMs: this.#retryMaxDelayMs, random: this.#random };
     try {
       await sendWithRetries(
@@ -207,7 +208,18 @@ export class AlertDelivery {
   }
 
   #logFull(url: string, what: string): void {
-    this.#logger.error({ url, about: what, pending: this.#queues.pending }, `alert delivery queue is full (${MAX_PENDING_NOTIFICATIONS} pending); notification to ${url} dropped`);
+    const receiver = loggableUrl(url);
+    this.#logger.error({ url: receiver, about: what, pending: this.#queues.pending }, `alert delivery queue is full (${MAX_PENDING_NOTIFICATIONS} pending); notification to ${receiver} dropped`);
+  }
+}
+
+/** The URL as logs may show it: without user:password@ and without a query string, which can hold tokens. */
+function loggableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
   }
 }
 

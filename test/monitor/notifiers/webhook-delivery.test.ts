@@ -100,6 +100,17 @@ describe('webhook delivery', () => {
     expect(logger.lines[0].msg).toContain('not retried');
   });
 
+  it('logs the URL without credentials or query string, which may hold tokens', async () => {
+    const server = await receiver(() => 400);
+    const url = server.url.replace('http://', 'http://user:password@') + '?token=abc';
+    const { delivery, logger } = deliveryTo({ url });
+    delivery.deliver(transitionTo('firing'));
+    await delivery.close();
+    expect(server.requests[0].url).toBe('/hook?token=abc');
+    expect(logger.lines[0].obj.url).toBe(server.url);
+    expect(JSON.stringify(logger.lines)).not.toMatch(/password|abc/);
+  });
+
   it('gives up after max_attempts and logs an error saying so', async () => {
     const server = await receiver(() => 503);
     const { delivery, logger } = deliveryTo({ url: server.url, max_attempts: 4 });
