@@ -9,7 +9,7 @@
 //   c  a 3x traffic spike with an even spread: a traffic_spike alert, no skew alert.
 //   d  healthy sticky traffic (bounded persistence): false alarms over 3 minutes (30 with --long).
 //
-//   node bench/detect.js [--case a,b,c,d] [--rate 250] [--long] [--healthy-seconds N] [--json]
+//   node bench/detect.js [--case a,b,c,d] [--rate 250] [--long] [--healthy-seconds N] [--a-under-load] [--json]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CapacityBackend, SessionTraffic } from '../dist/drill/index.js';
@@ -22,6 +22,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '250' },
     long: { type: 'boolean', default: false },
     'healthy-seconds': { type: 'string' },
+    'a-under-load': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -29,6 +30,7 @@ const settings = {
   cases: flags.case.split(',').map((name) => name.trim()).filter(Boolean),
   rate: Number(flags.rate),
   healthyS: Number(flags['healthy-seconds'] ?? (flags.long ? 1800 : 180)),
+  aUnderLoad: flags['a-under-load'],
 };
 const BACKENDS = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'];
 const OVERLOADED = ['web-1', 'web-2'];
@@ -36,7 +38,7 @@ const OVERLOADED = ['web-1', 'web-2'];
 const ALARM_RULES = new Set(['skew', 'inflight_skew', 'latency', 'relative_latency', 'errors']);
 const POLL_MS = 250;
 const WARMUP_S = 15;
-const CHANGE_A_HOLD_S = 20;
+const CHANGE_A_HOLD_S = 65;
 const DETECT_TIMEOUT_S = 60;
 const TRAFFIC_WARMUP_S = 70; // the traffic rule learns its baseline for 60 s (monitor.traffic.warmup)
 const SPIKE_S = 45;
@@ -116,8 +118,9 @@ async function firstRollback(node, afterId, timeoutMs) {
   return undefined;
 }
 
-async function withNode(context, options, body) {
-  const node = await DetectionNode.start(context.children, context.backends, options);
+/** Runs `body` on a fresh node with tokens, traffic (started unless isTrafficDeferred) and an alert watch. */
+async function withNode(context, { isTrafficDeferred = false } = {}, body) {
+  const node = await DetectionNode.start(context.children, context.backends);
   await node.createToken('weights.sh', 'automation');
   await node.createToken('approver', 'approver');
   const traffic = new SessionTraffic({
@@ -131,29 +134,37 @@ async function withNode(context, options, body) {
     timeoutMs: 5_000,
     seed: 42,
   });
-  const finished = traffic.start();
+  if (!isTrafficDeferred) traffic.start();
   const watch = new AlertWatch(node);
   try {
     return await body({ node, traffic, watch });
   } finally {
     watch.stop();
-    context.lastTraffic = await traffic.stop();
-    await finished;
+    if (traffic.snapshot().offered > 0 || !isTrafficDeferred) context.lastTraffic = await traffic.stop();
     await node.stop();
   }
 }
 
-/** Cases a and b: A re-pins the sessions by raised weights with the bound off; B restores weights. */
+/**
+ * Cases a and b: A re-pins the sessions by raised weights with the bound off; B restores weights.
+ * A is applied before the traffic starts (the script's first run at a quiet moment). Under load, the
+ * skew window right after A still holds requests spread by the old weights, which the skew rule
+ * compares with A's new expected shares: it fires on the under-weighted backends and rolls A back
+ * before B ever runs (seen on 2026-11-29; `--a-under-load` shows it).
+ */
 function skewCase(name, raisedWeight, targets) {
   return async (context) =>
-    withNode(context, {}, async ({ node, traffic, watch }) => {
-      await sleep(WARMUP_S * 1000);
+    withNode(context, { isTrafficDeferred: !settings.aUnderLoad }, async ({ node, traffic, watch }) => {
+      if (settings.aUnderLoad) await sleep(WARMUP_S * 1000);
       const raised = Object.fromEntries(OVERLOADED.map((id) => [id, raisedWeight]));
       const changeA = await node.proposeApproveApply({ author: 'weights.sh', approver: 'approver', reason: 'rebalance (weights.sh)', weights: raised, bound: 10 });
       // The sessions that arrive now are pinned by A's weights; nothing spills them later.
-      traffic.renewSessions(1);
+      if (settings.aUnderLoad) traffic.renewSessions(1);
+      else traffic.start();
       await sleep(5_000);
       const duringA = countsOf(context.backends);
+      // Held long enough for the traffic rule to learn its baseline, so the diagnosis can say whether
+      // traffic is normal when B's skew fires.
       await sleep((CHANGE_A_HOLD_S - 5) * 1000);
       const shareA = shareOf(duringA, countsOf(context.backends), OVERLOADED);
       const alarmsDuringA = watch.fired({ rules: [...ALARM_RULES], sinceMs: changeA.updatedAt }).map((alert) => alert.rule);
