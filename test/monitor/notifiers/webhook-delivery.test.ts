@@ -66,9 +66,8 @@ describe('webhook delivery', () => {
   it('retries a 500 twice and delivers once when the third attempt gets a 200, without blocking the caller', async () => {
     const server = await receiver((_, index) => (index < 2 ? 500 : 200));
     const { delivery, logger } = deliveryTo({ url: server.url, secret: SECRET });
-    const started = performance.now();
     delivery.deliver(transitionTo('firing'));
-    expect(performance.now() - started).toBeLessThan(50);
+    // deliver() returned before the first attempt even reached the receiver: it only queued.
     expect(server.requests).toHaveLength(0);
     await delivery.close();
 
