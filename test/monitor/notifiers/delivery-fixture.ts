@@ -113,9 +113,25 @@ export interface LogLine {
 /** A logger that keeps what it was told. */
 export function recordingLogger() {
   const lines: LogLine[] = [];
+  const events = new EventEmitter();
+  const record = (level: LogLine['level'], obj: object, msg: string) => {
+    lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    events.emit('line');
+  };
   return {
     lines,
-    warn: (obj: object, msg: string) => lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
-    error: (obj: object, msg: string) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
+    warn: (obj: object, msg: string) => record('warn', obj, msg),
+    error: (obj: object, msg: string) => record('error', obj, msg),
+    /** Resolves once `count` lines have been logged in all (bounded by timeoutMs). */
+    async waitForLines(count: number, timeoutMs = 5000): Promise<void> {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      while (lines.length < count) {
+        try {
+          await once(events, 'line', { signal: deadline });
+        } catch {
+          throw new Error(`expected ${count} log lines within ${timeoutMs} ms, got ${lines.length}`);
+        }
+      }
+    },
   };
 }
