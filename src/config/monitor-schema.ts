@@ -78,8 +78,8 @@ export const trafficRuleSchema = z.strictObject({
 export const persistenceRuleSchema = z.strictObject({
   window: duration().prefault('60s').describe('Pinning and key concentration are measured over this window.'),
   min_requests: count('a whole number of requests').default(200).describe('The pool needs this many requests in the window to be judged.'),
-  top_keys: count('a whole number of keys').default(10).describe('How many of the busiest persistence keys make up the "top keys".'),
-  max_top_keys_share: fraction('a share of requests').default(0.3).describe('Fire when the top keys carry more than this share of the pool\'s requests.'),
+  top_keys: count('a whole number of keys').default(5).describe('How many of the busiest persistence keys make up the "top keys".'),
+  max_top_keys_share: fraction('a share of requests').default(0.5).describe('Fire when the top keys carry more than this share of the pool\'s requests.'),
   for: duration().prefault('30s').describe('The condition must hold this long before the alert fires.'),
 });
 

@@ -94,7 +94,7 @@ describe('healthy sticky traffic', () => {
   it('raises no skew, in-flight skew, latency, error, capacity or traffic alert over ten minutes of Zipf sessions with some 30 requests in flight', () => {
     for (const seed of [1, 2]) {
       const run = runStickyTraffic(seed, 500, 600, 200, { baseMs: 50, meanExtraMs: 100 });
-      const alarms = run.findings.filter((finding) => finding.rule !== 'persistence_concentration');
+      const alarms = run.findings;
       expect(alarms, `seed ${seed}: ${alarms[0]?.summary}`).toEqual([]);
       expect(run.evaluations).toBe(570);
       expect(run.peakShareRatio).toBeLessThan(1.5);
@@ -104,7 +104,7 @@ describe('healthy sticky traffic', () => {
   it('stays quiet with fast responses (about one request in flight) although the G-test alone rejects most of its windows', () => {
     for (const seed of [3, 4]) {
       const run = runStickyTraffic(seed, 500, 600, 200, { baseMs: 2, meanExtraMs: 3 });
-      const alarms = run.findings.filter((finding) => finding.rule !== 'persistence_concentration');
+      const alarms = run.findings;
       expect(alarms, `seed ${seed}: ${alarms[0]?.summary}`).toEqual([]);
       // Over-dispersed counts: a multinomial test at alpha = 0.001 would fire on most evaluations.
       expect(run.rejectedByTest / run.evaluations).toBeGreaterThan(0.5);
@@ -112,11 +112,9 @@ describe('healthy sticky traffic', () => {
     }
   }, 60_000);
 
-  it('is what persistence concentration measures: the 10 busiest of 500 Zipf sessions carry over 40% of requests', () => {
+  it('stays quiet on persistence concentration: the 5 busiest of 500 Zipf sessions carry about a third of the requests', () => {
     const run = runStickyTraffic(5, 500, 120, 200, { baseMs: 50, meanExtraMs: 100 });
-    const concentration = run.findings.filter((finding) => finding.rule === 'persistence_concentration');
-    expect(concentration.length).toBe(run.evaluations);
-    expect(concentration[0].evidence.topKeysShare).toBeGreaterThan(0.4);
-    expect(concentration[0].summary).toMatch(/^pool portal: the 10 busiest header keys carry 4\d% of sampled requests \(limit 30%\); 7\d% of requests are pinned\.$/);
+    expect(run.findings.filter((finding) => finding.rule === 'persistence_concentration')).toEqual([]);
+    expect(run.evaluations).toBeGreaterThan(0);
   }, 30_000);
 });
