@@ -13,6 +13,8 @@ import type { RunningNode, ServeOptions } from './serve-options.js';
 // shares describe the whole node. Workers receive whole configs and health snapshots, never edits.
 
 const HEALTH_BROADCAST_MS = 500;
+/** How far behind the primary's merged telemetry is: one flush interval of the workers plus one partial second. */
+const WORKER_DELTA_LAG_MS = 2000;
 const workerEntry = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
 export async function startClusterPrimary(control: Control, options: ServeOptions, cookieSecret: string, logger: Logger, workerCount: number): Promise<RunningNode> {
@@ -21,6 +23,8 @@ export async function startClusterPrimary(control: Control, options: ServeOption
   let mirror: ProxySnapshot = buildSnapshot(config, undefined, makePicker);
   control.adopt(mirror);
   control.health.start();
+  // Workers send their telemetry deltas every second, so the primary's last two seconds are partial.
+  control.startMonitor(WORKER_DELTA_LAG_MS);
   const adminUrl = await control.startAdmin();
 
   let isStopping = false;

@@ -11,6 +11,7 @@ import { watchConfigFile } from './config-watch.js';
 import { crashNow, crashPointFromEnv } from './crash-point.js';
 import { openControlPlane, proposeFileChange, type BootstrapNotice } from './control-plane.js';
 import type { Logger } from './logger.js';
+import { NodeMonitor } from './node-monitor.js';
 
 /**
  * The parts of a node that exist once per node whatever the number of workers: the store and the
@@ -37,6 +38,9 @@ export class Control {
   /** File reloads run one at a time, in the order they were asked for. */
   private reloadQueue: Promise<unknown> = Promise.resolve();
   private readonly crashPoint = crashPointFromEnv();
+  private nodeMonitor: NodeMonitor | undefined;
+  /** Health transitions are appended to the audit log one at a time, in order; close() waits for them. */
+  private healthEvents: Promise<void> = Promise.resolve();
 
   /** `fileConfig` is the config file as loaded; open() decides what the node serves. */
   constructor(configPath: string, fileConfig: Config, logger: Logger) {
@@ -100,6 +104,30 @@ export class Control {
     this.health.setPools([...snapshot.pools.values()].map((pool) => ({ members: pool.members, config: pool.config })));
   }
 
+  /**
+   * Starts the monitor on the adopted snapshot's pools (call once the data plane exists). `lagMs` is
+   * how far behind real time whole seconds of telemetry are: 2000 in a cluster primary, whose workers
+   * send deltas every second, 0 in a single process.
+   */
+  startMonitor(lagMs: number): void {
+    if (this.nodeMonitor !== undefined) return;
+    this.nodeMonitor = new NodeMonitor({
+      telemetry: this.telemetry,
+      pools: () => (this.snapshot ? [...this.snapshot.pools.values()].map((pool) => ({ members: pool.members, config: pool.config })) : []),
+      config: () => this.config,
+      store: this.store,
+      changes: this.changes,
+      logger: this.logger,
+      lagMs,
+    });
+    this.nodeMonitor.start();
+  }
+
+  /** The running monitor (alerts, traffic baseline), once startMonitor() ran. */
+  get monitor(): NodeMonitor['monitor'] | undefined {
+    return this.nodeMonitor?.monitor;
+  }
+
   pools(): PoolMembers[] {
     return this.snapshot ? [...this.snapshot.pools.values()].map((pool) => pool.members) : [];
   }
@@ -116,6 +144,7 @@ export class Control {
       pools: () => (this.snapshot ? this.snapshot.pools.values() : []),
       store: this.store,
       changes: this.changes,
+      monitor: () => this.nodeMonitor?.monitor,
       onError: (error) => this.logger.error({ err: error }, 'admin API route failed'),
     });
     this.admin = admin;
@@ -195,14 +224,31 @@ export class Control {
     process.off('SIGHUP', this.onSighup);
     this.watcher?.close();
     this.health.stop();
+    // A tick in progress (store writes, an automatic rollback) finishes; queued notifications are flushed.
+    await this.nodeMonitor?.close();
     await this.admin?.close();
     // A reload in progress finishes its store writes before the store closes.
     await this.reloadQueue;
+    await this.healthEvents;
     await this.storeNow?.close();
   }
 
   private logHealth(event: HealthEvent): void {
     this.logger.info({ pool: event.pool, backend: event.backend, kind: event.kind, reason: event.reason }, `health: ${event.pool}/${event.backend} ${event.kind}`);
+    this.recordHealth(event);
+  }
+
+  /** Health transitions go to the audit log too: the monitor's diagnosis reads them as causes. */
+  private recordHealth(event: HealthEvent): void {
+    const store = this.storeNow;
+    if (store === undefined) return;
+    const data = { pool: event.pool, backend: event.backend, kind: event.kind, reason: event.reason, at: event.at };
+    this.healthEvents = this.healthEvents.then(() =>
+      appendEvent(store, { kind: EVENT_KINDS.healthTransition, actor: 'health', subject: `pool:${event.pool}/${event.backend}`, data }).then(
+        () => undefined,
+        (error: unknown) => this.logger.error({ err: error, pool: event.pool, backend: event.backend }, 'could not record the health transition in the audit log'),
+      ),
+    );
   }
 }
 

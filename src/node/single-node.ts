@@ -15,6 +15,8 @@ export async function startSingleNode(control: Control, options: ServeOptions, c
   });
   control.adopt(dataPlane.snapshot);
   control.health.start();
+  // One process: a request is counted when it ends, so whole seconds are complete at once.
+  control.startMonitor(0);
   const adminUrl = await control.startAdmin();
   await dataPlane.listen();
   control.enableReload(options.watch, (next) => control.adopt(dataPlane.swap(next)));

@@ -1,0 +1,99 @@
+import type { Config } from '../config/index.js';
+import { AutoRollback, policyOf, recentContextEvents, recordAlertTransition, updateAlertRecord, type ChangeService, type Store } from '../control/index.js';
+import { AlertDelivery, Monitor, type AlertTransition, type MonitoredPool } from '../monitor/index.js';
+import type { Telemetry } from '../telemetry/index.js';
+import type { Logger } from './logger.js';
+
+// The monitor as a node runs it: the Monitor evaluates the rules every tick; each transition it
+// reports is stored with its audit event, handed to delivery (webhooks, Alertmanager), and, when an
+// alert fires, offered to automatic rollback, whose action is written back onto the alert. Firing
+// alerts are re-sent to Alertmanager on their own timer, as its API expects.
+
+export interface NodeMonitorOptions {
+  telemetry: Telemetry;
+  /** The live snapshot's pools with their config; read every tick. */
+  pools: () => Iterable<MonitoredPool>;
+  /** The live config (its monitor: and policy: sections are read every tick). */
+  config: () => Config;
+  store: Store;
+  changes: ChangeService;
+  logger: Logger;
+  /**
+   * Subtracted from now when reading windows. A cluster primary's last seconds are partial until the
+   * workers' 1-second deltas arrive, so it passes 2000; a single process counts as requests end: 0.
+   */
+  lagMs: number;
+}
+
+/** How often firing alerts are offered to delivery for Alertmanager's resend (it re-sends every `resend`). */
+const RESEND_CHECK_MS = 1000;
+
+export class NodeMonitor {
+  readonly monitor: Monitor;
+  readonly delivery: AlertDelivery;
+  readonly #options: NodeMonitorOptions;
+  readonly #autoRollback: AutoRollback;
+  #resendTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: NodeMonitorOptions) {
+    this.#options = options;
+    const { telemetry, store, logger } = options;
+    this.delivery = new AlertDelivery({ config: () => options.config().monitor, logger });
+    this.#autoRollback = new AutoRollback({ changes: options.changes, store });
+    this.monitor = new Monitor({
+      telemetry,
+      pools: options.pools,
+      inflightOf: (pool, backend) => telemetry.workerInflight(pool, backend.id) ?? backend.inflight,
+      config: () => options.config().monitor,
+      recentEvents: (sinceMs) => recentContextEvents(store, sinceMs),
+      onTransition: (transition) => this.#onTransition(transition),
+      lagMs: options.lagMs,
+      lookBackMs: () => policyOf(options.config()).auto_rollback.window,
+      logger,
+    });
+  }
+
+  start(): void {
+    this.monitor.start();
+    this.#resendTimer = setInterval(() => this.delivery.resend(this.monitor.alerts().filter((alert) => alert.state === 'firing')), RESEND_CHECK_MS);
+    this.#resendTimer.unref();
+  }
+
+  /** Stops evaluating (waiting for a running tick, with its store writes and rollback), then flushes delivery. */
+  async close(): Promise<void> {
+    if (this.#resendTimer !== undefined) clearInterval(this.#resendTimer);
+    await this.monitor.stop();
+    await this.delivery.close();
+  }
+
+  async #onTransition(transition: AlertTransition): Promise<void> {
+    const { logger, store } = this.#options;
+    const { alert } = transition;
+    try {
+      await recordAlertTransition(store, transition);
+    } catch (error) {
+      logger.error({ err: error, alert: alert.fingerprint, to: transition.to }, 'could not record the alert transition in the store and audit log');
+    }
+    this.delivery.deliver(transition);
+    const log = transition.to === 'firing' ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log({ alert: alert.fingerprint, from: transition.from, to: transition.to }, `alert ${alert.fingerprint} ${transition.to}: ${alert.summary}`);
+    if (transition.to === 'firing') await this.#considerRollback(transition);
+  }
+
+  async #considerRollback(transition: AlertTransition): Promise<void> {
+    const { logger, store } = this.#options;
+    const { alert } = transition;
+    try {
+      const decision = await this.#autoRollback.consider(alert);
+      if (decision.kind === 'skipped') {
+        logger.info({ alert: alert.fingerprint, reason: decision.reason }, `no automatic rollback for ${alert.fingerprint}: ${decision.reason}`);
+        return;
+      }
+      logger.warn({ alert: alert.fingerprint, change: decision.action.changeId, rollback: decision.rollback.id, version: decision.rollback.appliedVersion }, `automatic rollback: ${decision.action.summary}`);
+      const acted = this.monitor.addAction(alert.fingerprint, decision.action);
+      if (acted !== undefined) await updateAlertRecord(store, acted);
+    } catch (error) {
+      logger.error({ err: error, alert: alert.fingerprint }, `automatic rollback for ${alert.fingerprint} failed; the change stays live and a person must roll it back`);
+    }
+  }
+}
