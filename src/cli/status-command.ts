@@ -123,7 +123,8 @@ function alertLines(alert: Alert): string[] {
   const where = [alert.pool, alert.backend].filter((part) => part !== undefined).join('/');
   const since = isoTime(alert.firingAt ?? alert.startedAt);
   const lines = [`  ${alert.severity.toUpperCase()} ${alert.rule}${where === '' ? '' : ` ${where}`}, firing since ${since}`, `    ${alert.summary}`];
-  for (const action of alert.actions) lines.push(`    Action: ${action.summary}`);
+  // The lifecycle adds the action to the summary too; print it on its own line only when it does not.
+  for (const action of alert.actions) if (!alert.summary.toLowerCase().includes(action.summary.toLowerCase())) lines.push(`    Action: ${action.summary}`);
   return lines;
 }
 

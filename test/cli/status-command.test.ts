@@ -107,6 +107,15 @@ describe('evenkeel status', () => {
     expect(out).toContain('    Action: rolled back change 42: version 6 restored as version 8 (change 43)');
   });
 
+  it('does not repeat an action the summary already says', async () => {
+    const { renderStatus } = await import('../../src/cli/status-command.js');
+    const [alert] = STATS.alerts;
+    const said = { ...alert!, summary: `${alert!.summary} Rolled back change 42: version 6 restored as version 8 (change 43).` };
+    const out = renderStatus({ ...STATS, alerts: [said] }, baseUrl);
+    expect(out.match(/olled back change 42/g)).toHaveLength(1);
+    expect(out).not.toContain('Action:');
+  });
+
   it('prints one JSON snapshot for scripts with --once --json', async () => {
     const { code, out } = await run(['status', '--once', '--json']);
     expect(code).toBe(0);
