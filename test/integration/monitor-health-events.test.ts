@@ -38,9 +38,10 @@ afterAll(async () => {
 describe('health transitions in the audit log', () => {
   it('records a backend going down as health.transition with its pool, backend and reason', async () => {
     await upstreams[2]!.close();
-    let found: { actor: string; subject: string; data: { pool: string; backend: string; kind: string; reason: string } } | undefined;
+    type HealthEvent = { actor: string; subject: string; data: { pool: string; backend: string; kind: string; reason: string } };
+    let found: HealthEvent | undefined;
     for (let attempt = 0; attempt < 60 && found === undefined; attempt++) {
-      const events = (await adminCall(adminUrl, 'GET', '/api/v1/events?kind=health.transition')).body as Array<typeof found & object>;
+      const events = (await adminCall(adminUrl, 'GET', '/api/v1/events?kind=health.transition')).body as HealthEvent[];
       found = events.find((event) => event.data.backend === 'web-3' && event.data.kind === 'down');
       if (found === undefined) await delay(250);
     }
