@@ -17,6 +17,7 @@ export {
   RequestSample,
   SAMPLE_DELTA_LIMIT,
   sampleKeySpecOf,
+  type KeyTally,
   type PoolSampleDelta,
   type SampleKeyKind,
   type SampleKeySpec,

@@ -98,6 +98,12 @@ export interface PoolSampleDelta {
   readonly flags: number[];
 }
 
+/** What PoolRequestRing.tallyKeys counted besides the per-key counts. */
+export interface KeyTally {
+  readonly requests: number;
+  readonly pinned: number;
+}
+
 /** The ring of one pool. */
 export class PoolRequestRing {
   readonly pool: string;
@@ -158,6 +164,27 @@ export class PoolRequestRing {
       });
     }
     return requests;
+  }
+
+  /**
+   * Counts the held requests recorded in (sinceMs, untilMs] per key hash into `counts` (cleared
+   * first; requests without a key are counted in the totals only). Reads the columns in place: the
+   * monitor calls it every second and must not materialize the ring.
+   */
+  tallyKeys(sinceMs: number, untilMs: number, counts: Map<number, number>): KeyTally {
+    counts.clear();
+    let requests = 0;
+    let pinned = 0;
+    for (let n = this.written - this.size; n < this.written; n++) {
+      const slot = n % this.capacity;
+      const atMs = this.atMs[slot];
+      if (atMs <= sinceMs || atMs > untilMs) continue;
+      requests++;
+      if ((this.flags[slot] & FLAG_PINNED) !== 0) pinned++;
+      const keyHash = this.keyHashes[slot];
+      if (keyHash !== NO_SAMPLE_KEY) counts.set(keyHash, (counts.get(keyHash) ?? 0) + 1);
+    }
+    return { requests, pinned };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { PersistenceRuleConfig } from '../../config/index.js';
-import { NO_SAMPLE_KEY, sampleKeySpecOf, type RequestSample } from '../../telemetry/index.js';
+import { sampleKeySpecOf, type RequestSample } from '../../telemetry/index.js';
 import type { RuleFinding } from '../alert.js';
 import { percent } from '../finding-text.js';
 import { rounded, type PoolView } from './pool-view.js';
@@ -10,21 +10,15 @@ import { rounded, type PoolView } from './pool-view.js';
 // can pile load onto the backends those keys are pinned to, whatever the weights say; the diagnosis
 // cites it as a cause of skew. Pools whose balancer keys on nothing are not judged.
 
+/** Reused every tick: the per-key counts of the pool being judged. */
+const requestsByKey = new Map<number, number>();
+
 export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfig, sample: RequestSample, nowMs: number): RuleFinding | undefined {
   const keySpec = sampleKeySpecOf(pool.config);
   if (keySpec.kind === 'none') return undefined;
-  const sinceMs = nowMs - config.window;
-  const requestsByKey = new Map<number, number>();
-  let requests = 0;
-  let pinned = 0;
-  for (const request of sample.ringOf(pool.name).read()) {
-    if (request.atMs <= sinceMs || request.atMs > nowMs) continue;
-    requests++;
-    if (request.isPinned) pinned++;
-    if (request.keyHash !== NO_SAMPLE_KEY) requestsByKey.set(request.keyHash, (requestsByKey.get(request.keyHash) ?? 0) + 1);
-  }
+  const { requests, pinned } = sample.ringOf(pool.name).tallyKeys(nowMs - config.window, nowMs, requestsByKey);
   if (requests === 0 || requests < config.min_requests) return undefined;
-  const busiest = [...requestsByKey.values()].sort((a, b) => b - a).slice(0, config.top_keys);
+  const busiest = largest(requestsByKey.values(), config.top_keys);
   let topRequests = 0;
   for (const count of busiest) topRequests += count;
   const topKeysShare = topRequests / requests;
@@ -50,4 +44,20 @@ export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfi
     },
     forMs: config.for,
   };
+}
+
+/** The `k` largest values, largest first, in one pass (k is small: top_keys). */
+function largest(values: Iterable<number>, k: number): number[] {
+  const top: number[] = [];
+  if (k <= 0) return top;
+  for (const value of values) {
+    if (top.length === k && value <= top[k - 1]) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    top[at] = value;
+    while (at > 0 && top[at - 1] < top[at]) {
+      [top[at - 1], top[at]] = [top[at], top[at - 1]];
+      at--;
+    }
+  }
+  return top;
 }
