@@ -17,7 +17,7 @@ export {
   RequestSample,
   SAMPLE_DELTA_LIMIT,
   sampleKeySpecOf,
-  type KeyTally,
+  type KeyConcentration,
   type PoolSampleDelta,
   type SampleKeyKind,
   type SampleKeySpec,

@@ -98,10 +98,33 @@ export interface PoolSampleDelta {
   readonly flags: number[];
 }
 
-/** What PoolRequestRing.tallyKeys counted besides the per-key counts. */
-export interface KeyTally {
+/** What PoolRequestRing.keyConcentration found. */
+export interface KeyConcentration {
   readonly requests: number;
   readonly pinned: number;
+  /** Requests of the busiest keys, largest first. */
+  readonly topKeyRequests: readonly number[];
+  /** Different keys seen. */
+  readonly distinctKeys: number;
+}
+
+/** One scratch array for every ring's keyConcentration (the monitor judges one pool at a time). */
+let scratch = new Uint32Array(0);
+function scratchKeys(size: number): Uint32Array {
+  if (scratch.length < size) scratch = new Uint32Array(size);
+  return scratch;
+}
+
+/** Inserts `value` into `top` (largest first) when it is among the `k` largest. */
+function keepLargest(top: number[], value: number, k: number): void {
+  if (k <= 0 || (top.length === k && value <= top[k - 1])) return;
+  let at = top.length === k ? k - 1 : top.length;
+  top[at] = value;
+  while (at > 0 && top[at - 1] < top[at]) {
+    top[at] = top[at - 1];
+    top[at - 1] = value;
+    at--;
+  }
 }
 
 /** The ring of one pool. */
@@ -167,14 +190,17 @@ export class PoolRequestRing {
   }
 
   /**
-   * Counts the held requests recorded in (sinceMs, untilMs] per key hash into `counts` (cleared
-   * first; requests without a key are counted in the totals only). Reads the columns in place: the
-   * monitor calls it every second and must not materialize the ring.
+   * How concentrated the keys of the held requests recorded in (sinceMs, untilMs] are: the request
+   * counts of the `topKeys` busiest keys, largest first (requests without a key are counted in the
+   * totals only). Sorts a copy of the keys (unsigned 32-bit hashes) instead of counting in a Map: the
+   * monitor calls it every second on the proxy's event loop, and a Map of 10,000 distinct keys cost
+   * 4 ms where the sort costs 0.6 ms whatever the keys (measured here, 10,000 requests).
    */
-  tallyKeys(sinceMs: number, untilMs: number, counts: Map<number, number>): KeyTally {
-    counts.clear();
+  keyConcentration(sinceMs: number, untilMs: number, topKeys: number): KeyConcentration {
+    const keys = scratchKeys(this.capacity);
     let requests = 0;
     let pinned = 0;
+    let keyed = 0;
     for (let n = this.written - this.size; n < this.written; n++) {
       const slot = n % this.capacity;
       const atMs = this.atMs[slot];
@@ -182,9 +208,20 @@ export class PoolRequestRing {
       requests++;
       if ((this.flags[slot] & FLAG_PINNED) !== 0) pinned++;
       const keyHash = this.keyHashes[slot];
-      if (keyHash !== NO_SAMPLE_KEY) counts.set(keyHash, (counts.get(keyHash) ?? 0) + 1);
+      if (keyHash !== NO_SAMPLE_KEY) keys[keyed++] = keyHash;
     }
-    return { requests, pinned };
+    const sorted = keys.subarray(0, keyed).sort();
+    const top: number[] = [];
+    let distinctKeys = 0;
+    let run = 0;
+    for (let i = 0; i < keyed; i++) {
+      run++;
+      if (i + 1 < keyed && sorted[i + 1] === sorted[i]) continue;
+      keepLargest(top, run, topKeys);
+      distinctKeys++;
+      run = 0;
+    }
+    return { requests, pinned, topKeyRequests: top, distinctKeys };
   }
 
   /**

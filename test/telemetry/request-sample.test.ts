@@ -45,18 +45,21 @@ describe('request sample', () => {
     expect(byPool.busy.filter((r) => r.isSpilled)).toHaveLength(10);
   });
 
-  it('tallies the keys of a time range in place, as the persistence concentration rule reads them', () => {
+  it('finds the busiest keys of a time range, as the persistence concentration rule reads them', () => {
     const sample = new RequestSample(1_000);
-    // 1,500 requests: the ring keeps the last 1,000 (i = 500..1499); every third is pinned.
-    for (let i = 0; i < 1_500; i++) sample.record('portal', T0 + i, i % 4 === 0 ? NO_SAMPLE_KEY : i % 10, 'web-1', 1, i % 3 === 0, false);
-    const counts = new Map<number, number>([[99, 99]]);
-    const tally = sample.ringOf('portal').tallyKeys(T0 + 999, T0 + 1_099, counts);
+    // 1,500 requests: the ring keeps the last 1,000 (i = 500..1499); every third is pinned, every fourth has no key.
+    for (let i = 0; i < 1_500; i++) sample.record('portal', T0 + i, i % 4 === 0 ? NO_SAMPLE_KEY : (i * i) % 13, 'web-1', 1, i % 3 === 0, false);
+    const concentration = sample.ringOf('portal').keyConcentration(T0 + 999, T0 + 1_099, 3);
     const expected = sample.read()[0].requests.filter((r) => r.atMs > T0 + 999 && r.atMs <= T0 + 1_099);
-    expect(tally).toEqual({ requests: expected.length, pinned: expected.filter((r) => r.isPinned).length });
-    expect(tally.requests).toBe(100);
-    const expectedCounts = new Map<number, number>();
-    for (const r of expected) if (r.keyHash !== NO_SAMPLE_KEY) expectedCounts.set(r.keyHash, (expectedCounts.get(r.keyHash) ?? 0) + 1);
-    expect(counts).toEqual(expectedCounts);
+    const counts = new Map<number, number>();
+    for (const r of expected) if (r.keyHash !== NO_SAMPLE_KEY) counts.set(r.keyHash, (counts.get(r.keyHash) ?? 0) + 1);
+    expect(concentration).toEqual({
+      requests: 100,
+      pinned: expected.filter((r) => r.isPinned).length,
+      topKeyRequests: [...counts.values()].sort((a, b) => b - a).slice(0, 3),
+      distinctKeys: counts.size,
+    });
+    expect(sample.ringOf('portal').keyConcentration(T0 + 2_000, T0 + 3_000, 3)).toEqual({ requests: 0, pinned: 0, topKeyRequests: [], distinctKeys: 0 });
   });
 
   it('refuses a capacity that is not a positive whole number', () => {

@@ -10,15 +10,11 @@ import { rounded, type PoolView } from './pool-view.js';
 // can pile load onto the backends those keys are pinned to, whatever the weights say; the diagnosis
 // cites it as a cause of skew. Pools whose balancer keys on nothing are not judged.
 
-/** Reused every tick: the per-key counts of the pool being judged. */
-const requestsByKey = new Map<number, number>();
-
 export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfig, sample: RequestSample, nowMs: number): RuleFinding | undefined {
   const keySpec = sampleKeySpecOf(pool.config);
   if (keySpec.kind === 'none') return undefined;
-  const { requests, pinned } = sample.ringOf(pool.name).tallyKeys(nowMs - config.window, nowMs, requestsByKey);
+  const { requests, pinned, topKeyRequests: busiest, distinctKeys } = sample.ringOf(pool.name).keyConcentration(nowMs - config.window, nowMs, config.top_keys);
   if (requests === 0 || requests < config.min_requests) return undefined;
-  const busiest = largest(requestsByKey.values(), config.top_keys);
   let topRequests = 0;
   for (const count of busiest) topRequests += count;
   const topKeysShare = topRequests / requests;
@@ -37,7 +33,7 @@ export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfi
       topKeysShare: rounded(topKeysShare),
       pinnedShare: rounded(pinnedShare),
       topKeys: busiest.length,
-      keys: requestsByKey.size,
+      keys: distinctKeys,
       requests,
       persistence: pool.config.persistence.by,
       windowSeconds: Math.round(config.window / 1000),
@@ -46,18 +42,3 @@ export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfi
   };
 }
 
-/** The `k` largest values, largest first, in one pass (k is small: top_keys). */
-function largest(values: Iterable<number>, k: number): number[] {
-  const top: number[] = [];
-  if (k <= 0) return top;
-  for (const value of values) {
-    if (top.length === k && value <= top[k - 1]) continue;
-    let at = top.length === k ? k - 1 : top.length;
-    top[at] = value;
-    while (at > 0 && top[at - 1] < top[at]) {
-      [top[at - 1], top[at]] = [top[at], top[at - 1]];
-      at--;
-    }
-  }
-  return top;
-}
