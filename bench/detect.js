@@ -126,7 +126,7 @@ async function withNode(context, { isTrafficDeferred = false } = {}, body) {
   const traffic = new SessionTraffic({
     url: node.proxyUrl,
     ratePerSecond: settings.rate,
-    durationMs: 45 * 60_000,
+    durationMs: (settings.healthyS + 600) * 1000, // a bound: every case stops its traffic itself
     sessions: 2000,
     zipfExponent: 0.8,
     maxInflight: 1024,
