@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { AutoRollback, policyOf, recentContextEvents, recordAlertTransition, updateAlertRecord, type ChangeService, type Store } from '../control/index.js';
+import { AutoRollback, ChangeError, policyOf, recentContextEvents, recordAlertTransition, updateAlertRecord, type ChangeService, type Store } from '../control/index.js';
 import { AlertDelivery, Monitor, type AlertTransition, type MonitoredPool } from '../monitor/index.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from './logger.js';
@@ -93,6 +93,12 @@ export class NodeMonitor {
       const acted = this.monitor.addAction(alert.fingerprint, decision.action);
       if (acted !== undefined) await updateAlertRecord(store, acted);
     } catch (error) {
+      if (error instanceof ChangeError && error.code === 'EK_CHANGE_STALE_BASE') {
+        // Another node of the fleet (or a person) changed the live version first; this node's rollback
+        // proposal stays recorded as proposed and is not applied over theirs.
+        logger.warn({ alert: alert.fingerprint, err: error }, `automatic rollback for ${alert.fingerprint} not applied: the live version changed meanwhile (${error.message})`);
+        return;
+      }
       logger.error({ err: error, alert: alert.fingerprint }, `automatic rollback for ${alert.fingerprint} failed; the change stays live and a person must roll it back`);
     }
   }
