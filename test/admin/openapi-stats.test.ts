@@ -45,6 +45,9 @@ describe('OpenAPI document', () => {
     expect(propose.requestBody.content['application/json'].schema.required).toEqual(['reason']);
     expect(Object.keys(propose.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '404', '409', '422']));
     expect(body.paths['/healthz'].get.security).toEqual([]);
+    const alerts = body.paths['/api/v1/alerts'].get;
+    expect(alerts.parameters.map((parameter: { name: string }) => parameter.name).sort()).toEqual(['limit', 'state']);
+    expect(Object.keys(alerts.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
   });
 });
 
