@@ -128,6 +128,27 @@ describe('evenkeel status', () => {
     expect((await run(['status', '--interval', 'often'])).code).toBe(2);
   });
 
+  it('redraws every interval until Ctrl-C, then exits 0', async () => {
+    let out = '';
+    let code = -1;
+    const frames = () => out.split('evenkeel status  ').length - 1;
+    let onThirdFrame: () => void = () => undefined;
+    const thirdFrame = new Promise<void>((resolve) => (onThirdFrame = resolve));
+    const write = (text: string) => {
+      out += text;
+      if (frames() >= 3) onThirdFrame();
+    };
+    const context: AdminContext = { output: { out: write, err: () => undefined }, env: { EVENKEEL_ADMIN: baseUrl, EVENKEEL_TOKEN: 'good' }, setExitCode: (c) => (code = c) };
+    const program = new Command('evenkeel').exitOverride();
+    registerStatusCommand(program, context);
+    const running = program.parseAsync(['status', '--interval', '200ms'], { from: 'user' });
+    await thirdFrame;
+    process.emit('SIGINT');
+    await running;
+    expect(code).toBe(0);
+    expect(frames()).toBeGreaterThanOrEqual(3);
+  });
+
   it('reads intervals as 1s, 500ms or 1m and refuses ones too short to be useful', () => {
     expect(parseInterval('1s')).toBe(1000);
     expect(parseInterval('500ms')).toBe(500);
