@@ -47,13 +47,16 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
   const failuresByPool = poolFailureTotals(input.telemetry);
 
   for (const pool of input.pools) {
-    const view = new PoolView(pool.members, pool.config, expectedSharesOf(pool.members), input.telemetry, nowMs);
+    const expected = expectedSharesOf(pool.members);
+    const expectedSinceMs = state.expectations.note(pool.members.name, expected, nowMs);
+    const view = new PoolView(pool.members, pool.config, expected, input.telemetry, nowMs, expectedSinceMs);
     poolNames.add(view.name);
 
     const inflightNow = new Map<string, number>();
     for (const backend of pool.members.backends) inflightNow.set(backend.id, input.inflightOf(view.name, backend));
     state.inflight.record(view.name, nowMs, inflightNow, skewWindowMs);
-    const inflight = state.inflight.average(view.name, nowMs, skewWindowMs);
+    // In-flight samples taken under an earlier expectation are not judged against this one.
+    const inflight = state.inflight.average(view.name, nowMs, Math.min(skewWindowMs, nowMs - expectedSinceMs));
     const poolFailures = state.poolFailures.increase(view.name, nowMs, failuresByPool.get(view.name) ?? 0, errorWindowMs, errorWindowMs);
 
     push(findings, evaluateSkew(view, config.skew));
@@ -68,6 +71,7 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
     for (const window of input.telemetry.window(view.name, trafficSeconds, nowMs - 1000)) trafficRequests += window.requests;
   }
   state.inflight.retain(poolNames);
+  state.expectations.retain(poolNames);
   state.poolFailures.retain(poolNames);
 
   const rps = trafficRequests / trafficSeconds;

@@ -1,15 +1,17 @@
 import { CounterHistory } from './counter-history.js';
+import { ExpectationHistory } from './expectation-history.js';
 import { InflightHistory } from './inflight-history.js';
 import { TrafficBaseline } from './traffic-baseline.js';
 
 /**
  * What the rules remember between evaluations: the traffic baseline, in-flight samples per backend,
- * and readings of the cumulative proxy-error counters. One per monitor; evaluateRules updates it.
+ * readings of the cumulative proxy-error counters, and when each pool's expected shares last changed. One per monitor; evaluateRules updates it.
  */
 export class RuleState {
   readonly trafficBaseline = new TrafficBaseline();
   readonly inflight = new InflightHistory();
   readonly poolFailures = new CounterHistory();
+  readonly expectations = new ExpectationHistory();
 
   /** Current total rate and its baseline (undefined while warming up), for diagnosis and status. */
   traffic(): { rps: number; baselineRps: number | undefined } {

@@ -48,6 +48,35 @@ describe('the skew rule', () => {
     expect(run(bench, 40, 400, [4, 1, 1, 1, 1]).flat()).toEqual([]);
   });
 
+  it('judges only traffic sent since the weights changed, so a legitimate 4x weight change under load is no skew', () => {
+    const bench = new RulesBench();
+    expect(run(bench, 60, 250, EVEN).flat()).toEqual([]);
+    for (const id of ['web-1', 'web-2']) {
+      const backend = bench.backend(id);
+      backend.weight = 400;
+      backend.effectiveWeight = 400;
+    }
+    bench.members.touch();
+    // Traffic follows the new weights at once; the window still holds 30 s of the even split.
+    const after = run(bench, 40, 250, [4, 4, 1, 1, 1]).flat();
+    expect(ofRule(after, 'skew')).toEqual([]);
+    expect(ofRule(after, 'inflight_skew')).toEqual([]);
+  });
+
+  it('still sees a skew that starts right after a weight change', () => {
+    const bench = new RulesBench();
+    run(bench, 60, 250, EVEN);
+    bench.backend('web-5').effectiveWeight = 0;
+    bench.backend('web-5').isDraining = true;
+    bench.members.touch();
+    // Four backends left, expected 25% each; two of them carry 80%.
+    const after = run(bench, 15, 250, [0.4, 0.4, 0.1, 0.1, 0]);
+    const first = after.findIndex((findings) => ofRule(findings, 'skew').length > 0);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThanOrEqual(6);
+    expect(ofRule(after.at(-1)!, 'skew')[0].summary).toBe('web-1 and web-2 carry 80% of requests, expected 50%.');
+  });
+
   it('needs min_requests in the window before judging', () => {
     const bench = new RulesBench();
     // 5 rps for 30 s is 150 requests, below the default 200, however skewed.

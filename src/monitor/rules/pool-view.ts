@@ -9,16 +9,19 @@ export class PoolView {
   readonly config: PoolConfig;
   /** Expected share by backend id (expected-shares.ts). */
   readonly expected: ReadonlyMap<string, number>;
+  /** Since when (epoch ms) `expected` has held; -Infinity when unknown (expectation-history.ts). */
+  readonly expectedSinceMs: number;
+  readonly nowMs: number;
   private readonly telemetry: Telemetry;
-  private readonly nowMs: number;
   /** Several rules often read the same window length: read each once per evaluation. */
   private readonly windowsBySeconds = new Map<number, readonly BackendWindow[]>();
 
-  constructor(members: PoolMembers, config: PoolConfig, expected: ReadonlyMap<string, number>, telemetry: Telemetry, nowMs: number) {
+  constructor(members: PoolMembers, config: PoolConfig, expected: ReadonlyMap<string, number>, telemetry: Telemetry, nowMs: number, expectedSinceMs = Number.NEGATIVE_INFINITY) {
     this.name = members.name;
     this.members = members;
     this.config = config;
     this.expected = expected;
+    this.expectedSinceMs = expectedSinceMs;
     this.telemetry = telemetry;
     this.nowMs = nowMs;
   }

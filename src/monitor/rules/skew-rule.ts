@@ -3,6 +3,7 @@ import type { BackendWindow } from '../../telemetry/index.js';
 import type { RuleFinding } from '../alert.js';
 import { joinNames, percent } from '../finding-text.js';
 import { gTest } from '../g-test.js';
+import { steadySeconds } from '../expectation-history.js';
 import { windowSeconds } from '../rule-window.js';
 import { rounded, type PoolView } from './pool-view.js';
 
@@ -21,8 +22,9 @@ import { rounded, type PoolView } from './pool-view.js';
 //
 // A backend expected to get nothing (unhealthy, draining, removed) that still got requests in the
 // window makes the test's p 0 (the expectation is certainly not what happened) but has no ratio: its
-// requests count in the top share only. After a drain its old requests stay in the window for
-// `window`, and the remaining backends' shares stay close to theirs, so a drain alone stays quiet.
+// requests count in the top share only. The window restarts when the expected shares change
+// materially (a weight change, a drain, a health verdict: expectation-history.ts), so traffic the old
+// weights produced is never judged against the new ones.
 //
 // Two windows are judged: `window` and its most recent third (RECENT_WINDOW_DIVISOR). A skew that
 // starts now fills a 30 s window only slowly: the postmortem's 2x crosses the 1.5x floor of the full
@@ -34,8 +36,11 @@ import { rounded, type PoolView } from './pool-view.js';
 export const RECENT_WINDOW_DIVISOR = 3;
 
 export function evaluateSkew(pool: PoolView, config: SkewRuleConfig): RuleFinding | undefined {
-  const seconds = windowSeconds(config.window);
-  const recentSeconds = Math.ceil(seconds / RECENT_WINDOW_DIVISOR);
+  const fullSeconds = windowSeconds(config.window);
+  // Only traffic sent under the current expectation is judged (expectation-history.ts).
+  const seconds = steadySeconds(fullSeconds, pool.expectedSinceMs, pool.nowMs);
+  if (seconds === 0) return undefined;
+  const recentSeconds = Math.ceil(fullSeconds / RECENT_WINDOW_DIVISOR);
   const recent = recentSeconds < seconds ? evaluateSkewOver(pool, config, recentSeconds) : undefined;
   return recent ?? evaluateSkewOver(pool, config, seconds);
 }
