@@ -122,7 +122,7 @@ function readLine(line: string, subject: AlertSubject): ReadLine {
     const isLoosened = loosensBound(boundOf(before), boundOf(after));
     const isConcentrating = isSkew || subject.rule === 'persistence_concentration';
     const relevance = isLoosened ? (isConcentrating ? 0.85 : 0.6) : before === 'none' ? (isConcentrating ? 0.6 : 0.4) : 0.4;
-    return { relevance, phrase: `changed persistence ${before} -> ${after}` };
+    return { relevance, phrase: describePersistenceChange(before, after, isLoosened) };
   }
   const hashBound = HASH_BOUND.exec(rest);
   if (hashBound !== null) {
@@ -199,4 +199,15 @@ function stringField(data: unknown, key: string): string | undefined {
 
 function round(score: number): number {
   return Math.round(Math.min(1, Math.max(0, score)) * 1000) / 1000;
+}
+
+/** "cookie bound 1.25" -> "cookie bound 10" reads "loosened the cookie persistence bound 1.25 -> 10". */
+function describePersistenceChange(before: string, after: string, isLoosened: boolean): string {
+  const from = /^(\S+) bound (\S+)$/.exec(before);
+  const to = /^(\S+) bound (\S+)$/.exec(after);
+  if (from !== null && to !== null && from[1] === to[1]) {
+    if (!Number.isFinite(Number(to[2]))) return `removed the ${from[1]} persistence bound ${from[2]}`;
+    return `${isLoosened ? 'loosened' : 'tightened'} the ${from[1]} persistence bound ${from[2]} -> ${to[2]}`;
+  }
+  return `changed persistence ${before} -> ${after}`;
 }

@@ -133,6 +133,12 @@ describe('diagnosis', () => {
     expect(summary).toMatch(/Likely cause: change 42 \(automation 'weights\.sh', 09:55\) raised web-1 and web-2 weights 100 -> 400\.$/);
   });
 
+  it('says a raised persistence bound loosened it', () => {
+    const events = appliedChange(50, 'weights.sh', 'automation', at(9, 51), ['pools.portal: persistence cookie bound 1.25 -> cookie bound 10']);
+    const { causes } = diagnose({ finding: postmortemSkew(), traffic: normalTraffic, spikeRatio: 2, dropRatio: 0.5, onsetMs: ONSET, events });
+    expect(causes[0].summary).toBe("change 50 (automation 'weights.sh', 09:51) loosened the cookie persistence bound 1.25 -> 10");
+  });
+
   it('names a removed persistence bound as a likely cause of a skew', () => {
     const removeBound = ['pools.portal: persistence cookie bound 1.25 -> cookie bound none'];
     const lowerOthers = diffOf((config) => {
@@ -144,7 +150,7 @@ describe('diagnosis', () => {
     const { causes } = diagnose({ finding: postmortemSkew(), traffic: normalTraffic, spikeRatio: 2, dropRatio: 0.5, onsetMs: ONSET, events });
     expect(causes.slice(0, 2).map((cause) => cause.summary)).toEqual([
       "change 51 (api 'dave', 09:59) lowered web-3, web-4 and web-5 weights 100 -> 50",
-      "change 50 (automation 'ops.sh', 09:51) changed persistence cookie bound 1.25 -> cookie bound none",
+      "change 50 (automation 'ops.sh', 09:51) removed the cookie persistence bound 1.25",
     ]);
     expect(causes[1].score).toBeGreaterThan(0.6);
   });
