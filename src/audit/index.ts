@@ -3,3 +3,8 @@
 // from here.
 export * from './model.js';
 export * from './finding.js';
+export { readEvenkeelConfig, readEvenkeelText, auditEvenkeelConfig } from './readers/evenkeel-reader.js';
+export { detectConfigKind } from './detect-kind.js';
+export { AUDIT_RULES, RULES, helpUriOf, type AuditRule, type RuleDescription, type RuleHit, type Thresholds } from './rules/index.js';
+export { standardsSchema, loadStandards, parseStandardsText, DEFAULT_STANDARDS, StandardsError, type Standards, type RequiredSetting } from './standards.js';
+export { auditConfig, applyStandards } from './run-audit.js';

@@ -10,3 +10,4 @@ export * from './monitor-schema.js';
 export type { PolicyConfig, GuardrailsConfig, AutoRollbackConfig } from './policy-schema.js';
 export { REDACTED_SECRET, redactConfigSecrets, redactYamlSecrets, restoreRedactedSecrets } from './secrets.js';
 export { withConfigDefaults } from './stored-config.js';
+export { locatePath, positionOfOffset } from './source-position.js';
