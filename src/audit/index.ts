@@ -8,3 +8,7 @@ export { detectConfigKind } from './detect-kind.js';
 export { AUDIT_RULES, RULES, helpUriOf, type AuditRule, type RuleDescription, type RuleHit, type Thresholds } from './rules/index.js';
 export { standardsSchema, loadStandards, parseStandardsText, DEFAULT_STANDARDS, StandardsError, type Standards, type RequiredSetting } from './standards.js';
 export { auditConfig, applyStandards } from './run-audit.js';
+export { formatText, summaryLine } from './formats/text.js';
+export { formatJson, toJsonReport, type JsonReport } from './formats/json.js';
+export { formatSarif, EVENKEEL_INFORMATION_URI } from './formats/sarif.js';
+export { reportPath, evenkeelVersion, type ReportOptions } from './formats/report-paths.js';
