@@ -119,7 +119,8 @@ function adminOf(config: Config, locate: Locate): AdminInterface {
     kind: 'evenkeel-admin',
     address,
     isLoopbackOnly: isLoopbackHost(splitListenAddress(address).host),
-    // Every admin API route but /healthz needs a token; /metrics is read-only.
+    // Every admin API route that reads or changes state needs a token (only /metrics, /healthz and the
+    // OpenAPI document are open, and they change nothing).
     hasAuthentication: true,
     canChangeState: true,
     at: locate(['admin', 'listen']),
