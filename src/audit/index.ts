@@ -12,3 +12,4 @@ export { formatText, summaryLine } from './formats/text.js';
 export { formatJson, toJsonReport, type JsonReport } from './formats/json.js';
 export { formatSarif, EVENKEEL_INFORMATION_URI } from './formats/sarif.js';
 export { reportPath, evenkeelVersion, type ReportOptions } from './formats/report-paths.js';
+export { readNginxConfig, readNginxText } from './readers/nginx-reader.js';
