@@ -57,6 +57,11 @@ export const policySchema = z.strictObject({
     .default(['cli', 'api', 'dashboard'])
     .describe('Sources whose changes wait for an approver who is not the author. Automation always waits; a flagged change always waits.'),
   guardrails: guardrailsSchema.prefault({}).describe('Limits that refuse a change outright, each with its reason.'),
+  audit_standards: z
+    .string({ error: 'expected the path of a standards file, such as "standards.yaml"' })
+    .min(1, { error: 'expected the path of a standards file, such as "standards.yaml"' })
+    .optional()
+    .describe('Standards file (docs/audit-rules.md) that the audit of every proposed change applies; relative to the config file. Default: every rule at its default severity.'),
   simulation: z
     .strictObject({
       max_share_ratio: aboveOne('1.5')

@@ -14,6 +14,7 @@ import {
 import type { Actor, ChangeRequest } from '../control/index.js';
 import type { ChangeService } from '../control/index.js';
 import type { SampledPool } from '../telemetry/index.js';
+import { createChangeAudit } from './change-audit.js';
 import { crashBeforeCommit, crashPointFromEnv } from './crash-point.js';
 import type { Logger } from './logger.js';
 
@@ -71,6 +72,7 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Op
         return simulateImpact(live, proposed, sample, { liveBackends, maxShareRatio });
       },
       backendHealth: options.backendHealth,
+      audit: createChangeAudit({ configPath: options.configPath }),
       initialConfig: { config: fileConfig, configYaml: fileText, reason: `first start: ${options.configPath} becomes version 1` },
     });
     if (latest === undefined) {

@@ -15,8 +15,8 @@ export interface ChangeServiceOptions {
    * pass it on to simulateImpact so the policy's ratio is the one applied.
    */
   simulate: (live: Config, proposed: Config, options: { maxShareRatio: number }) => ImpactSimulation;
-  /** Audit rules (issue 5) plug in here; error-level findings refuse the change. */
-  audit?: (proposed: Config) => ChangeFinding[];
+  /** Audit rules (issue 5) plug in here; error-level findings refuse the change. `live` lets the hook report only what the change introduces. */
+  audit?: (proposed: Config, live: Config) => ChangeFinding[];
   now?: () => number;
   /**
    * Whether a backend is healthy now, for the min_healthy_capacity guardrail (undefined: unknown,

@@ -248,7 +248,7 @@ class StoredChangeService implements ChangeService {
       ...restartOnlyFindings(live, proposed, isRollback ? 'file' : source),
       ...policyChangeFindings(live, proposed, source),
       ...evaluateGuardrails(live, proposed, policy, this.#options.backendHealth),
-      ...(this.#options.audit?.(proposed) ?? []),
+      ...(this.#options.audit?.(proposed, live) ?? []),
     ];
     const recorded = isRollback ? findings.map(asWarning) : findings;
     const isFlagged = simulation.flags.length > 0 || recorded.some((finding) => finding.severity === 'warning');
