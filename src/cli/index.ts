@@ -6,6 +6,7 @@ import { registerEventsCommands } from './events-command.js';
 import { registerTokenCommands } from './token-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerExportCommands } from './export-command.js';
+import { registerAuditCommand } from './audit-command.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerEventsCommands(program);
   registerStatusCommand(program);
   registerExportCommands(program);
+  registerAuditCommand(program);
   return program;
 }
 

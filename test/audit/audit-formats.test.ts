@@ -29,11 +29,11 @@ const problems: ReadProblem[] = [
 ];
 
 describe('audit report formats', () => {
-  it('text puts each finding on a compiler-style line with its fix under it, problems as syntax errors, and counts at the end', () => {
+  it('text puts each finding on a compiler-style line with its fix under it, problems as syntax or read errors, and counts at the end', () => {
     const text = formatText(findings, problems, { cwd, fileCount: 4 });
     expect(text.split('\n')).toEqual([
       'nginx.conf:7:1: error syntax unexpected "}"',
-      'missing.cfg: error syntax cannot read the config file: ENOENT',
+      'missing.cfg: error read cannot read the config file: ENOENT',
       'conf/haproxy.cfg:42:5: error EK101 backend app: `cookie SRV insert` pins clients to a server with no load bound',
       '    fix: add `hash-balance-factor 125` to backend app',
       'conf/haproxy.cfg:40:1: warning STD001 every backend needs option httpchk (`option httpchk` is missing in backend app)',

@@ -5,13 +5,14 @@ import { countBySeverity, countFiles, plural, reportPath, type ReportOptions } f
 // Compiler-style output, so editors and terminals make every line a link to the offending directive:
 //   haproxy.cfg:42:5: error EK101 backend app: `cookie SRV insert` pins clients with no load bound
 //       fix: add `hash-balance-factor 125` to backend app
-// Read problems come first (the file was not judged), then findings in file, line, column order.
+// Read problems (`error syntax` at a position, `error read` for a file that could not be opened) come first (the file was not judged), then findings in file, line, column order.
 
 /** Findings with their fix hints, read problems as `error syntax`, and a summary line. */
 export function formatText(findings: readonly AuditFinding[], problems: readonly ReadProblem[], options: ReportOptions = {}): string {
   const lines: string[] = [];
   for (const problem of problems) {
-    lines.push(`${position(problem.at, options)}: error syntax ${problem.message}`);
+    // A problem with a position is in the text; one without is the file itself (missing, unknown kind).
+    lines.push(`${position(problem.at, options)}: error ${problem.at.line > 0 ? 'syntax' : 'read'} ${problem.message}`);
   }
   for (const finding of findings) {
     lines.push(`${position(finding.at, options)}: ${finding.severity} ${finding.ruleId} ${finding.message}`);
