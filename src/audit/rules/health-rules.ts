@@ -19,7 +19,7 @@ export const healthChecksMissing: AuditRule = {
       if (check === undefined || !check.isEnabled) {
         hits.push({
           message: `${poolLabel(config, pool)}: ${check === undefined ? 'no active health check' : 'the active health check is turned off'}, so a dead server keeps getting its share until clients fail`,
-          hint: config.kind === 'evenkeel' ? 'set health.path, such as /healthz' : config.kind === 'haproxy' ? 'add `option httpchk GET /healthz` and `check` on every server' : 'add `health_check` (NGINX Plus) or keep max_fails passive detection on',
+          hint: config.kind === 'evenkeel' ? 'set health.path, such as /healthz' : config.kind === 'haproxy' ? 'add `option httpchk GET /healthz` and `check` on every server' : 'add `health_check` to the proxying location (NGINX Plus); open-source NGINX only detects failures passively, so keep max_fails >= 1',
           at: check?.at ?? pool.at,
         });
       } else if (serversWithoutCheck.length > 0) {

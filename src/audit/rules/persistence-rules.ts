@@ -16,6 +16,11 @@ const SOURCE_IP_HINT: Record<ConfigKind, string> = {
   haproxy: 'replace `balance source`/`stick on src` with `cookie SRV insert indirect nocache` and a hash-balance-factor',
 };
 
+/** How each product writes balancing by client address. */
+function sourceIpBalancing(kind: ConfigKind): string {
+  return kind === 'nginx' ? '`ip_hash`' : kind === 'haproxy' ? '`balance source`' : 'source-IP balancing';
+}
+
 export const unboundedPersistence: AuditRule = {
   id: 'EK101',
   name: 'unbounded-persistence',
@@ -35,7 +40,7 @@ export const unboundedPersistence: AuditRule = {
         });
       } else if (pool.hashing === undefined && pool.balance?.value === 'source-ip') {
         hits.push({
-          message: `${pool_}: source-IP balancing has no load bound, so every client behind one address lands on one server however busy it is`,
+          message: `${pool_}: ${sourceIpBalancing(config.kind)} has no load bound, so every client behind one address lands on one server however busy it is`,
           hint: BOUND_HINT[config.kind],
           at: pool.balance.at,
         });
@@ -68,7 +73,7 @@ export const sourceIpAffinity: AuditRule = {
         pool.hashing?.key === 'source_ip'
           ? { what: `hashing on \`${pool.hashing.expression}\``, at: pool.hashing.at }
           : pool.balance?.value === 'source-ip'
-            ? { what: config.kind === 'nginx' ? '`ip_hash`' : config.kind === 'haproxy' ? '`balance source`' : 'source-IP balancing', at: pool.balance.at }
+            ? { what: sourceIpBalancing(config.kind), at: pool.balance.at }
             : undefined;
       if (bySourceIp !== undefined) {
         hits.push({ message: `${pool_}: ${bySourceIp.what} pins every client behind one NAT address to one server`, hint: SOURCE_IP_HINT[config.kind], at: bySourceIp.at });

@@ -103,7 +103,10 @@ export const allBackup: AuditRule = {
     return config.pools
       .filter((pool) => pool.servers.length > 0 && pool.servers.every((server) => server.isBackup))
       .map((pool) => ({
-        message: `${poolLabel(config, pool)}: all ${pool.servers.length} servers are \`backup\` (${pool.servers.map((server) => server.name).join(', ')}), so the first one takes every request alone`,
+        message:
+          pool.servers.length === 1
+            ? `${poolLabel(config, pool)}: its only server ${pool.servers[0]!.name} is \`backup\`, so the pool has no primary server`
+            : `${poolLabel(config, pool)}: all ${pool.servers.length} servers are \`backup\` (${pool.servers.map((server) => server.name).join(', ')}), so the first one takes every request alone`,
         hint: 'remove `backup` from the servers that should share the traffic',
         at: pool.at,
       }));
