@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUDIT_RULES, auditConfig, type AuditedConfig, type AuditedPool } from '../../../src/audit/index.js';
 import { at, configOf, healthyPool, KINDS, server } from './model-builders.js';
@@ -82,6 +84,12 @@ describe('the rule list', () => {
     const ids = AUDIT_RULES.map((rule) => rule.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const rule of AUDIT_RULES) expect(rule.helpUri).toBe(`docs/audit-rules.md#${rule.id.toLowerCase()}`);
+    const docs = readFileSync(resolve(import.meta.dirname, '../../../docs/audit-rules.md'), 'utf8');
+    for (const rule of AUDIT_RULES) {
+      expect(docs, rule.id).toContain(`<a id="${rule.id.toLowerCase()}"></a>\n### ${rule.id} ${rule.name}`);
+      expect(docs, rule.id).toContain(`| [${rule.id}](#${rule.id.toLowerCase()}) | ${rule.name} | ${rule.defaultSeverity} |`);
+      for (const [name, value] of Object.entries(rule.thresholds)) expect(docs, `${rule.id} ${name}`).toContain(`\`${name}\` (${value})`);
+    }
   });
 
   it('sorts findings by file, line and column', () => {
