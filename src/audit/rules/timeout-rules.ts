@@ -14,6 +14,7 @@ export const missingTimeouts: AuditRule = {
   check(config) {
     const hits: RuleHit[] = [];
     for (const pool of config.pools) {
+      if (pool.servers.length === 0) continue;
       const missing = [pool.timeouts.connect === undefined ? 'connect' : undefined, pool.timeouts.server === undefined ? 'server' : undefined].filter((name) => name !== undefined);
       // NGINX has built-in 60s defaults; a missing directive there is the default, not "no timeout".
       if (missing.length === 0 || config.kind === 'nginx') continue;

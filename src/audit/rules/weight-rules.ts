@@ -79,6 +79,8 @@ export const tooFewServers: AuditRule = {
     const minServers = thresholds['min_servers'] ?? 2;
     const hits: RuleHit[] = [];
     for (const pool of config.pools) {
+      // A section without servers (an HAProxy `listen stats`) balances nothing.
+      if (pool.servers.length === 0) continue;
       const active = activeServers(pool).length;
       if (active >= minServers) continue;
       if (pool.servers.length > 0 && pool.servers.every((server) => server.isBackup)) continue; // EK204 says it

@@ -54,6 +54,13 @@ describe.each(risky)('$id on $what', ({ id, pool, expected }) => {
   });
 });
 
+describe('a section without servers', () => {
+  it('is not judged as a pool by EK203 or EK401 (an HAProxy `listen stats`)', () => {
+    const stats = healthyPool({ name: 'stats', servers: [], healthCheck: undefined, timeouts: {} });
+    expect(idsOf(configOf('haproxy', [stats]))).toEqual([]);
+  });
+});
+
 describe('pool names in messages', () => {
   it('names the pool the way its product does: upstream, backend, pools.', () => {
     const pool = { balance: { value: 'source-ip' as const, at: at(3) } };
