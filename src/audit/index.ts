@@ -13,3 +13,4 @@ export { formatJson, toJsonReport, type JsonReport } from './formats/json.js';
 export { formatSarif, EVENKEEL_INFORMATION_URI } from './formats/sarif.js';
 export { reportPath, evenkeelVersion, type ReportOptions } from './formats/report-paths.js';
 export { readNginxConfig, readNginxText } from './readers/nginx-reader.js';
+export { readHaproxyConfig, readHaproxyText } from './readers/haproxy-reader.js';
