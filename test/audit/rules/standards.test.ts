@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditConfig, parseStandardsText, StandardsError, type AuditedConfig } from '../../../src/audit/index.js';
+import { auditConfig, loadStandards, parseStandardsText, StandardsError, type AuditedConfig } from '../../../src/audit/index.js';
 import { at, configOf, healthyPool, server } from './model-builders.js';
 
 const lopsided = configOf('haproxy', [healthyPool({ servers: [server('web-1', { weight: 400 }), server('web-2', { weight: 100 }), server('web-3', { weight: 100 })] })]);
@@ -58,6 +58,12 @@ describe('the standards file', () => {
     ]);
     const wrongArgs = auditConfig({ ...config, settings: [{ key: 'timeout connect', args: ['5m'], scope: 'defaults', at: at(3) }] }, parseStandardsText(standards, 'standards.yaml'));
     expect(wrongArgs.map((finding) => [finding.ruleId, finding.severity, finding.at.line])).toEqual([['TEAM-7', 'warning', 3]]);
+  });
+
+  it('accepts examples/standards.yaml, the documented example', () => {
+    const standards = loadStandards('examples/standards.yaml');
+    expect(standards.rules['EK203']).toBe('off');
+    expect(standards.required.map((required) => required.id)).toEqual(['STD001', 'STD002', 'STD003']);
   });
 
   it('reports problems with file, line and column', () => {
