@@ -95,8 +95,9 @@ export class AutoRollback {
     this.#handled.add(changeId);
     const later = liveVersion - change.appliedVersion;
     const reason = truncate(
-      `automatic rollback (policy.auto_rollback): alert ${alert.fingerprint} fired: ${alert.summary} Most likely cause: change ${changeId}` +
-        (cause.summary === '' ? '.' : ` (${cause.summary}).`),
+      `automatic rollback (policy.auto_rollback): alert ${alert.fingerprint} fired: ${alert.summary}` +
+        // The summary names its likely cause already, unless that cause was ranked below another.
+        (cause.summary !== '' && alert.summary.includes(cause.summary) ? '' : ` Most likely cause: ${cause.summary === '' ? `change ${changeId}` : cause.summary}.`),
     );
     const rollback = await changes.rollback(MONITOR_ACTOR, { toVersion: change.baseVersion, reason, source: 'automation' });
     const restoredAs = rollback.appliedVersion === null ? '' : ` as version ${rollback.appliedVersion}`;

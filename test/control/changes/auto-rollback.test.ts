@@ -24,7 +24,7 @@ function blaming(changeId: number, overrides: Partial<Alert> = {}, causes?: Caus
     backends: ['web-1', 'web-2'],
     causes: causes ?? [
       { kind: 'persistence', summary: '74% of their requests are pinned by cookie persistence', score: 0.5 },
-      { kind: 'config_change', summary: "change 1 (automation 'weights.sh') raised web-1 and web-2 weights 100 -> 400", score: 0.9, changeId },
+      { kind: 'config_change', summary: `change ${changeId} (automation 'weights.sh') raised web-1 and web-2 weights 100 -> 400`, score: 0.9, changeId },
     ],
     actions: [],
     ...overrides,
@@ -55,6 +55,16 @@ afterEach(async () => {
 });
 
 describe.each(DIALECTS)('automatic rollback on %s', (dialect) => {
+  it('does not repeat the cause when the alert summary names it already', async () => {
+    const harness = await open(dialect);
+    const change = await applyScriptChange(harness, [400, 400, 100, 100, 100]);
+    const cause = `change ${change.id} (automation 'weights.sh') raised web-1 and web-2 weights 100 -> 400`;
+    const decision = await new AutoRollback({ changes: harness.service, store: harness.store }).consider(blaming(change.id, { summary: `${SUMMARY} Likely cause: ${cause}.` }));
+    if (decision.kind !== 'rolled_back') throw new Error(`expected a rollback, got ${decision.kind}`);
+    expect(decision.rollback.reason.split(cause)).toHaveLength(2);
+    expect(decision.rollback.reason).not.toContain('Most likely cause');
+  });
+
   it("rolls the blamed change back to its base version at once, as the monitor, with the alert as the reason, and says so", async () => {
     const harness = await open(dialect);
     const change = await applyScriptChange(harness, [400, 400, 100, 100, 100]);
@@ -64,6 +74,7 @@ describe.each(DIALECTS)('automatic rollback on %s', (dialect) => {
     expect(decision.rollback).toMatchObject({ status: 'applied', author: 'monitor', authorRole: 'node', rollbackOf: change.baseVersion, needsApproval: false });
     expect(decision.rollback.reason).toContain('alert skew/portal/*');
     expect(decision.rollback.reason).toContain(SUMMARY);
+    expect(decision.rollback.reason).toContain(`Most likely cause: change ${change.id} (automation 'weights.sh') raised web-1 and web-2 weights 100 -> 400.`);
     expect(harness.service.liveVersion()).toBe(decision.rollback.appliedVersion);
     expect(harness.service.liveConfig().pools.portal!.backends.map((backend) => backend.weight)).toEqual([100, 100, 100, 100, 100]);
     expect((await harness.service.get(change.id)).status).toBe('rolled_back');
