@@ -8,7 +8,13 @@ export function isLoopbackAddress(address: string): boolean {
   if (text.startsWith('/') || /^(unix|abns|fd|sockpair)[:@]/i.test(text)) return true;
   const withoutPrefix = text.replace(/^(ipv4|ipv6|tcp|tcp4|tcp6)@/i, '');
   const host = hostOf(withoutPrefix).toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '0:0:0:0:0:0:0:1';
+  // HAProxy writes IPv6 with the port after the last colon ("::1:9999"); NGINX brackets it ("[::1]:80").
+  const withoutPort = host.includes(':') ? host.replace(/:\d+$/, '') : host;
+  return isLoopbackHost(host) || isLoopbackHost(withoutPort);
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function hostOf(address: string): string {
