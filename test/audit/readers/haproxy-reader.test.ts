@@ -93,4 +93,31 @@ describe('HAProxy reader', () => {
   it('reads HAProxy times: bare numbers are milliseconds', () => {
     expect([parseHaproxyDurationMs('5000'), parseHaproxyDurationMs('5s'), parseHaproxyDurationMs('1m'), parseHaproxyDurationMs('2h'), parseHaproxyDurationMs('x')]).toEqual([5000, 5000, 60_000, 7_200_000, undefined]);
   });
+
+  it('reads a turned-off check, no-check on one server, and a runtime socket without an admin level', () => {
+    const text = [
+      'global',
+      '  stats socket ipv4@10.0.0.9:9999',
+      'defaults',
+      '  default-server check',
+      'backend a',
+      '  no option httpchk',
+      '  server a1 10.0.0.1:80',
+      'backend b',
+      '  server b1 10.0.0.2:80',
+      '  server b2 10.0.0.3:80 no-check',
+    ].join('\n');
+    const config = readHaproxyText(text, 'h.cfg');
+    expect(config.problems).toEqual([]);
+    expect(config.pools[0]!.healthCheck).toMatchObject({ isEnabled: false, at: { line: 6, column: 3 } });
+    expect(config.pools[1]!.servers.map((server) => server.hasCheck)).toEqual([true, false]);
+    expect(config.pools[1]!.healthCheck).toMatchObject({ isEnabled: true, intervalMs: 2000, rise: 2, fall: 3 });
+    expect(config.admin).toMatchObject([{ kind: 'haproxy-runtime-socket', address: 'ipv4@10.0.0.9:9999', isLoopbackOnly: false, hasAuthentication: false, canChangeState: false }]);
+  });
+
+  it('reads unindented configs without mistaking keywords for sections', () => {
+    const config = readHaproxyText('backend a\nbalance leastconn\nserver a1 10.0.0.1:80 weight 2\nserver a2 10.0.0.2:80\n', 'h.cfg');
+    expect(config.problems).toEqual([]);
+    expect(config.pools[0]).toMatchObject({ balance: { value: 'least-connections' }, servers: [{ weight: 2 }, { weight: undefined }] });
+  });
 });

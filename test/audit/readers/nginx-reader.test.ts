@@ -105,4 +105,42 @@ describe('NGINX reader', () => {
   it('reads NGINX times: bare numbers are seconds, units combine', () => {
     expect([parseNginxDurationMs('60'), parseNginxDurationMs('500ms'), parseNginxDurationMs('1m30s'), parseNginxDurationMs('2h'), parseNginxDurationMs('soon')]).toEqual([60_000, 500, 90_000, 7_200_000, undefined]);
   });
+
+  it('reads the other balancing and persistence directives: hash on the client address, random, sticky learn and route', () => {
+    const text = [
+      'http {',
+      '  upstream a { hash $binary_remote_addr; server 10.0.0.1; }',
+      '  upstream b { random two least_conn; sticky learn create=$upstream_cookie_s lookup=$cookie_s zone=s:1m; server 10.0.0.2; }',
+      '  upstream c { sticky learn create=$x lookup=$y zone=c:1m timeout=3h; sticky route $route_cookie; server 10.0.0.3; }',
+      '}',
+    ].join('\n');
+    const [a, b, c] = readNginxText(text, 'n.conf').pools;
+    expect(a!.hashing).toMatchObject({ key: 'source_ip', expression: '$binary_remote_addr', isConsistent: false });
+    expect(b!.balance?.value).toBe('random');
+    expect(b!.persistence.map((persistence) => [persistence.kind, persistence.ttlMs])).toEqual([['learn', 600_000]]);
+    expect(c!.persistence.map((persistence) => [persistence.kind, persistence.ttlMs])).toEqual([['learn', 10_800_000], ['route', undefined]]);
+  });
+
+  it('attributes proxy_pass inside if blocks and stream servers, and ignores a proxy_pass through a variable', () => {
+    const text = [
+      'http {',
+      '  upstream web { server 10.0.0.1; }',
+      '  server { location / { proxy_connect_timeout 20s; if ($request_method = POST) { proxy_pass http://web; } } location /x { proxy_pass http://$target; } }',
+      '}',
+      'stream {',
+      '  upstream db { server 10.0.1.1:5432; }',
+      '  server { listen 5432; proxy_connect_timeout 1s; proxy_pass db; }',
+      '}',
+    ].join('\n');
+    const config = readNginxText(text, 'n.conf');
+    expect(config.problems).toEqual([]);
+    expect(config.pools.map((pool) => [pool.name, pool.timeouts.connect?.value])).toEqual([['web', 20_000], ['db', 1000]]);
+  });
+
+  it('treats a server with no listen as listening on *:80, and keeps ${var} braces inside a word', () => {
+    const config = readNginxText('http { server { location /s { stub_status; } location /t { return 200 "${host}x"; add_header X-A ${scheme}; } } }', 'n.conf');
+    expect(config.problems).toEqual([]);
+    expect(config.admin).toMatchObject([{ kind: 'nginx-status', address: '*:80', isLoopbackOnly: false, hasAuthentication: false }]);
+    expect(config.settings.find((setting) => setting.key === 'add_header')?.args).toEqual(['X-A', '${scheme}']);
+  });
 });
