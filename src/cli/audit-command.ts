@@ -13,6 +13,8 @@ import {
   isAtLeast,
   loadStandards,
   readEvenkeelConfig,
+  readHaproxyConfig,
+  readNginxConfig,
   type AuditFinding,
   type AuditedConfig,
   type ConfigKind,
@@ -37,8 +39,7 @@ const KINDS: readonly ConfigKind[] = ['evenkeel', 'nginx', 'haproxy'];
 
 /** A reader of one kind: the main file, and how to read it and its includes. Never throws. */
 export type ConfigReader = (file: string, readFile: (path: string) => string) => AuditedConfig;
-/** How to get each kind's reader (loaded when a file of that kind is audited; tests pass their own). */
-export type ConfigReaders = Readonly<Record<ConfigKind, () => Promise<ConfigReader>>>;
+export type ConfigReaders = Readonly<Record<ConfigKind, ConfigReader>>;
 
 export interface AuditOptions {
   readonly standards?: string;
@@ -53,15 +54,7 @@ const processOutput: CommandOutput = {
   err: (text) => process.stderr.write(text),
 };
 
-const DEFAULT_READERS: ConfigReaders = {
-  evenkeel: () => Promise.resolve(readEvenkeelConfig),
-  nginx: async () => ((await import(modulePath('nginx-reader'))) as { readNginxConfig: ConfigReader }).readNginxConfig,
-  haproxy: async () => ((await import(modulePath('haproxy-reader'))) as { readHaproxyConfig: ConfigReader }).readHaproxyConfig,
-};
-
-function modulePath(name: string): string {
-  return new URL(`../audit/readers/${name}.js`, import.meta.url).href;
-}
+const DEFAULT_READERS: ConfigReaders = { evenkeel: readEvenkeelConfig, nginx: readNginxConfig, haproxy: readHaproxyConfig };
 
 /** `evenkeel audit FILE... [--standards F] [--format text|json|sarif] [--fail-on S] [--kind K] [--output F]`. */
 export function registerAuditCommand(program: Command, output: CommandOutput = processOutput): void {
@@ -95,13 +88,13 @@ or an invalid standards file (reported with file:line:column; a file that could 
 was not judged, so the run is not clean).
 Rules and the standards file: docs/audit-rules.md.`,
     )
-    .action(async (files: string[], options: AuditOptions) => {
-      process.exitCode = await runAudit(files, options, output);
+    .action((files: string[], options: AuditOptions) => {
+      process.exitCode = runAudit(files, options, output);
     });
 }
 
 /** Audits the files and writes the report; resolves to the exit code. */
-export async function runAudit(files: readonly string[], options: AuditOptions, output: CommandOutput = processOutput, readers: ConfigReaders = DEFAULT_READERS): Promise<number> {
+export function runAudit(files: readonly string[], options: AuditOptions, output: CommandOutput = processOutput, readers: ConfigReaders = DEFAULT_READERS): number {
   let standards: Standards = DEFAULT_STANDARDS;
   if (options.standards !== undefined) {
     try {
@@ -117,7 +110,7 @@ export async function runAudit(files: readonly string[], options: AuditOptions, 
   const findings: AuditFinding[] = [];
   const problems: ReadProblem[] = [];
   for (const file of files) {
-    const config = await readOne(file, options.kind, readers);
+    const config = readOne(file, options.kind, readers);
     problems.push(...config.problems);
     // A config with read problems is still judged for what could be read (an NGINX include that is
     // missing does not hide the risks of the main file); the exit code says it was not all read.
@@ -147,7 +140,7 @@ export async function runAudit(files: readonly string[], options: AuditOptions, 
 }
 
 /** One file through the reader of its kind; a missing file or an unknown kind is a read problem. */
-async function readOne(file: string, givenKind: ConfigKind | undefined, readers: ConfigReaders): Promise<AuditedConfig> {
+function readOne(file: string, givenKind: ConfigKind | undefined, readers: ConfigReaders): AuditedConfig {
   const unread = (kind: ConfigKind, message: string): AuditedConfig => ({ kind, file, files: [file], pools: [], admin: [], settings: [], problems: [{ message, at: { file, line: 0, column: 0 } }] });
   let text: string;
   try {
@@ -158,7 +151,6 @@ async function readOne(file: string, givenKind: ConfigKind | undefined, readers:
   }
   const kind = givenKind ?? detectConfigKind(file, text);
   if (kind === undefined) return unread('evenkeel', 'cannot tell whether this is an evenkeel, NGINX or HAProxy config; give --kind evenkeel|nginx|haproxy');
-  const read = await readers[kind]();
   // The main file was read once already; includes are read as the reader finds them.
-  return read(file, (path) => (path === file ? text : readFileSync(path, 'utf8')));
+  return readers[kind](file, (path) => (path === file ? text : readFileSync(path, 'utf8')));
 }

@@ -52,7 +52,7 @@ const found = (report: JsonReport) => report.findings.map(({ ruleId, severity, f
 
 describe('evenkeel audit over the corpus', () => {
   it('holds a clean, a postmortem-like and an exposed config of every kind', () => {
-    for (const kind of ['evenkeel', 'nginx']) {
+    for (const kind of ['evenkeel', 'nginx', 'haproxy']) {
       const names = corpus.filter((entry) => entry.path.startsWith(`${kind}/`)).map((entry) => entry.path.split('/').pop());
       expect(names).toEqual(expect.arrayContaining(['clean.expected.json', 'postmortem.expected.json', 'exposed.expected.json']));
     }
@@ -69,11 +69,14 @@ describe('evenkeel audit over the corpus', () => {
 
   it('exits 1 only when a finding is at or above --fail-on', async () => {
     const postmortem = 'test/fixtures/audit/evenkeel/postmortem.yaml';
-    expect((await audit([postmortem])).code).toBe(0);
-    expect((await audit([postmortem, '--fail-on', 'error'])).code).toBe(0);
-    expect((await audit([postmortem, '--fail-on', 'warning'])).code).toBe(1);
-    expect((await audit(['test/fixtures/audit/evenkeel/clean.yaml', '--fail-on', 'note'])).code).toBe(0);
-    expect((await audit(['test/fixtures/audit/nginx/exposed.conf'])).code).toBe(1);
+    const runs = await Promise.all([
+      audit([postmortem]),
+      audit([postmortem, '--fail-on', 'error']),
+      audit([postmortem, '--fail-on', 'warning']),
+      audit(['test/fixtures/audit/evenkeel/clean.yaml', '--fail-on', 'note']),
+      audit(['test/fixtures/audit/nginx/exposed.conf']),
+    ]);
+    expect(runs.map((result) => result.code)).toEqual([0, 0, 1, 0, 1]);
   });
 
   it('prints compiler-style lines with a fix under each and a summary', async () => {
@@ -119,18 +122,20 @@ describe('evenkeel audit over the corpus', () => {
     writeFileSync(join(dir, 'broken.conf'), 'events {}\nhttp {\n    upstream app {\n        server 10.0.0.1:80;\n');
     writeFileSync(join(dir, 'bad-standards.yaml'), 'rules:\n  EK999: off\n');
 
-    const missing = await audit(['missing.cfg'], dir);
+    const [missing, unknown, broken, standards, mixed] = await Promise.all([
+      audit(['missing.cfg'], dir),
+      audit(['notes.txt'], dir),
+      audit(['broken.conf'], dir),
+      audit([join(CORPUS, 'nginx/postmortem.conf'), '--standards', 'bad-standards.yaml'], dir),
+      // A missing file next to a risky one: both reported, and the run is not clean.
+      audit([join(CORPUS, 'nginx/postmortem.conf'), 'missing.cfg'], dir),
+    ]);
     expect(missing).toMatchObject({ code: 2, stdout: expect.stringContaining('missing.cfg: error read cannot read the config file: no such file\n') as string });
-    const unknown = await audit(['notes.txt'], dir);
     expect(unknown).toMatchObject({ code: 2, stdout: expect.stringContaining('notes.txt: error read cannot tell whether') as string });
-    const broken = await audit(['broken.conf'], dir);
     expect(broken.code).toBe(2);
     expect(broken.stdout).toMatch(/^broken\.conf:\d+:\d+: error syntax /m);
-    const standards = await audit([join(CORPUS, 'nginx/postmortem.conf'), '--standards', 'bad-standards.yaml'], dir);
     expect(standards).toMatchObject({ code: 2, stdout: '' });
     expect(standards.stderr).toContain('bad-standards.yaml:2:3: error standards rules.EK999: no audit rule has this id');
-    // A missing file next to a risky one: both reported, and the run is not clean.
-    const mixed = await audit([join(CORPUS, 'nginx/postmortem.conf'), 'missing.cfg'], dir);
     expect(mixed.code).toBe(2);
     expect(mixed.stdout).toContain('error EK101');
   });
