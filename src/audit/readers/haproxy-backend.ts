@@ -107,7 +107,12 @@ export function poolOfBackend(name: string, at: SourcePosition, lines: readonly 
       const slowStartMs = durationOf(defaults, 'slowstart');
       poolSlowStart = slowStartMs === undefined ? undefined : { value: slowStartMs, at: line.at };
     } else if (line.key === 'server' && line.args.length >= 2) {
-      checked.push(serverOf(line, parametersOf(line.args.slice(2), new Map(defaults))));
+      checked.push(serverOf(line, line.args[0]!.value, line.args[1]!.value, parametersOf(line.args.slice(2), new Map(defaults))));
+    } else if (line.key === 'server-template' && line.args.length >= 3) {
+      // `server-template web 1-3 app.internal:80 check` declares web1, web2, web3 with the same settings.
+      for (const number of templateNumbers(line.args[1]!.value)) {
+        checked.push(serverOf(line, `${line.args[0]!.value}${number}`, line.args[2]!.value, parametersOf(line.args.slice(3), new Map(defaults))));
+      }
     }
   }
   const servers = checked.map(({ server }) => server);
@@ -127,13 +132,22 @@ export function poolOfBackend(name: string, at: SourcePosition, lines: readonly 
   };
 }
 
-function serverOf(line: HaproxyLine, parameters: ServerParameters): CheckedServer {
+/** "3" → 1..3, "2-4" → 2..4; capped so a typo cannot allocate millions of servers. */
+function templateNumbers(range: string): number[] {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(range);
+  if (match === null) return [];
+  const first = match[2] === undefined ? 1 : Number(match[1]);
+  const lastNumber = Math.min(Number(match[2] ?? match[1]), first + 1023);
+  return Array.from({ length: Math.max(0, lastNumber - first + 1) }, (_, index) => first + index);
+}
+
+function serverOf(line: HaproxyLine, name: string, address: string, parameters: ServerParameters): CheckedServer {
   const observes = parameters.has('observe');
   return {
     parameters,
     server: {
-      name: line.args[0]!.value,
-      address: line.args[1]!.value,
+      name,
+      address,
       weight: parseCount(valueOf(parameters, 'weight')),
       isBackup: parameters.has('backup'),
       isDisabled: parameters.has('disabled'),

@@ -120,4 +120,13 @@ describe('HAProxy reader', () => {
     expect(config.problems).toEqual([]);
     expect(config.pools[0]).toMatchObject({ balance: { value: 'least-connections' }, servers: [{ weight: 2 }, { weight: undefined }] });
   });
+
+  it('expands server-template into one server per number, with the template settings', () => {
+    const config = readHaproxyText('backend a\n  server-template web 2-4 app.internal:80 check maxconn 50\n', 'h.cfg');
+    expect(config.pools[0]!.servers.map((server) => [server.name, server.address, server.maxConnections, server.hasCheck, server.at.line])).toEqual([
+      ['web2', 'app.internal:80', 50, true, 2],
+      ['web3', 'app.internal:80', 50, true, 2],
+      ['web4', 'app.internal:80', 50, true, 2],
+    ]);
+  });
 });
