@@ -37,10 +37,8 @@ export function readHaproxyText(text: string, file: string): AuditedConfig {
       // A `listen` with no server only serves stats or redirects; it balances nothing.
       const isPool = section.kind === 'backend' || (section.kind === 'listen' && section.lines.some((line) => line.key === 'server'));
       if (isPool) pools.push(poolOfBackend(section.name ?? '', section.at, lines));
-      if (section.kind !== 'backend') {
-        const stats = statsPageOf(section, lines);
-        if (stats !== undefined) admin.push(stats);
-      }
+      const stats = statsPageOf(section, lines, section.kind === 'backend' ? addressesRoutingTo(section.name, sections) : bindAddressesOf(section));
+      if (stats !== undefined) admin.push(stats);
     }
     return { kind: 'haproxy', file, files: [file], pools, admin, settings, problems };
   } catch (error) {
@@ -86,14 +84,26 @@ function runtimeSocketsOf(global: HaproxySection): AdminInterface[] {
     });
 }
 
-/** A stats page (`stats enable` or `stats uri`) served on the section's `bind` addresses. */
-function statsPageOf(section: HaproxySection, lines: readonly HaproxyLine[]): AdminInterface | undefined {
+/** `bind` lines, plus the old `listen NAME ADDR:PORT` header form; "a,b" binds several addresses. */
+function bindAddressesOf(section: HaproxySection): string[] {
+  return [...section.lines.filter((line) => line.key === 'bind').map((line) => line.args[0]?.value ?? ''), ...section.headerArgs.map((arg) => arg.value)]
+    .flatMap((value) => value.split(','))
+    .filter((value) => value !== '');
+}
+
+/** A backend is reached on the addresses of the frontends and listens that name it in `default_backend` or `use_backend`. */
+function addressesRoutingTo(backend: string | undefined, sections: readonly HaproxySection[]): string[] {
+  return sections
+    .filter((section) => (section.kind === 'frontend' || section.kind === 'listen') && section.lines.some((line) => (line.key === 'default_backend' || line.key === 'use_backend') && line.args[0]?.value === backend))
+    .flatMap(bindAddressesOf);
+}
+
+/** A stats page (`stats enable` or `stats uri`) served on `addresses`. */
+function statsPageOf(section: HaproxySection, lines: readonly HaproxyLine[], addresses: readonly string[]): AdminInterface | undefined {
   const enabling = lines.filter((line) => line.key === 'stats enable' || line.key === 'stats uri');
   if (enabling.length === 0) return undefined;
   const own = enabling.find((line) => section.lines.includes(line));
-  // `bind` lines, plus the old `listen NAME ADDR:PORT` header form; "a,b" binds several addresses.
-  const addresses = [...section.lines.filter((line) => line.key === 'bind').map((line) => line.args[0]?.value ?? ''), ...section.headerArgs.map((arg) => arg.value)].flatMap((value) => value.split(',')).filter((value) => value !== '');
-  if (addresses.length === 0) return undefined; // a section with no bind receives no traffic
+  if (addresses.length === 0) return undefined; // nothing routes traffic here
   const exposed = addresses.find((address) => !isLoopbackAddress(address));
   const hasAuthentication = lines.some((line) => line.key === 'stats auth' || (line.key === 'stats http-request' && line.args[0]?.value === 'auth') || (line.key === 'http-request' && line.args[0]?.value === 'auth'));
   return {

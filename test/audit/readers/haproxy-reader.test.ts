@@ -129,4 +129,11 @@ describe('HAProxy reader', () => {
       ['web4', 'app.internal:80', 50, true, 2],
     ]);
   });
+
+  it('reports a stats page in a backend on the addresses of the frontends that route to it', () => {
+    const text = ['frontend web', '  bind 127.0.0.1:80', '  bind 0.0.0.0:8080', '  use_backend be_stats if { path_beg /stats }', 'backend be_stats', '  stats enable', 'backend unused', '  stats enable'].join('\n');
+    expect(readHaproxyText(text, 'h.cfg').admin).toEqual([
+      { kind: 'haproxy-stats', address: '0.0.0.0:8080', isLoopbackOnly: false, hasAuthentication: false, canChangeState: false, at: { file: 'h.cfg', line: 6, column: 3 } },
+    ]);
+  });
 });
