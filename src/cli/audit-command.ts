@@ -71,10 +71,11 @@ export function registerAuditCommand(program: Command, output: CommandOutput = p
       'after',
       `
 Examples:
-  $ evenkeel audit /etc/haproxy/haproxy.cfg
-  haproxy.cfg:42:5: error EK101 backend app: \`cookie SRV insert\` pins clients with no load bound
-      fix: add \`hash-balance-factor 125\` to backend app
-  1 file audited: 1 error, 0 warnings, 0 notes
+  $ cd /etc/haproxy && evenkeel audit haproxy.cfg
+  haproxy.cfg:18:5: error EK101 backend portal: hashing on \`source\` has no load bound, so a popular key or a big NAT sends its whole share to one server
+      fix: add \`hash-balance-factor 125\` to the backend (HAProxy 1.9+), which bounds every server at 125% of the average load
+  ...
+  1 file audited: 2 errors, 4 warnings, 1 note
 
   $ evenkeel audit /etc/nginx/nginx.conf --fail-on warning
   $ evenkeel audit evenkeel.yaml nginx.conf --standards standards.yaml

@@ -116,19 +116,21 @@ describe('evenkeel audit over the corpus', () => {
     expect(evenkeel.code).toBe(1);
   });
 
-  it('exits 2 for a missing file, an unknown kind, a syntax error and an invalid standards file', async () => {
+  it('exits 2 for a missing file, an unknown kind, a syntax error, a missing include and an invalid standards file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'evenkeel-audit-'));
     writeFileSync(join(dir, 'notes.txt'), 'hello\n');
     writeFileSync(join(dir, 'broken.conf'), 'events {}\nhttp {\n    upstream app {\n        server 10.0.0.1:80;\n');
     writeFileSync(join(dir, 'bad-standards.yaml'), 'rules:\n  EK999: off\n');
+    writeFileSync(join(dir, 'nginx.conf'), 'events {}\nhttp {\n    include sites/shop.conf;\n}\n');
 
-    const [missing, unknown, broken, standards, mixed] = await Promise.all([
+    const [missing, unknown, broken, standards, mixed, include] = await Promise.all([
       audit(['missing.cfg'], dir),
       audit(['notes.txt'], dir),
       audit(['broken.conf'], dir),
       audit([join(CORPUS, 'nginx/postmortem.conf'), '--standards', 'bad-standards.yaml'], dir),
       // A missing file next to a risky one: both reported, and the run is not clean.
       audit([join(CORPUS, 'nginx/postmortem.conf'), 'missing.cfg'], dir),
+      audit(['nginx.conf'], dir),
     ]);
     expect(missing).toMatchObject({ code: 2, stdout: expect.stringContaining('missing.cfg: error read cannot read the config file: no such file\n') as string });
     expect(unknown).toMatchObject({ code: 2, stdout: expect.stringContaining('notes.txt: error read cannot tell whether') as string });
@@ -138,6 +140,8 @@ describe('evenkeel audit over the corpus', () => {
     expect(standards.stderr).toContain('bad-standards.yaml:2:3: error standards rules.EK999: no audit rule has this id');
     expect(mixed.code).toBe(2);
     expect(mixed.stdout).toContain('error EK101');
+    expect(include.code).toBe(2);
+    expect(include.stdout).toMatch(/^nginx\.conf:3:13: error syntax .*sites\/shop\.conf/m);
   });
 
   it('reads a file as the kind --kind names when its name and content do not say', async () => {
