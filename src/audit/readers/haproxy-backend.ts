@@ -84,7 +84,7 @@ function locatedDuration(line: HaproxyLine | undefined): Located<number> | undef
 }
 
 /** The audited pool of a backend or listen section; `lines` are the inherited defaults lines followed by the section's own. */
-export function poolOfBackend(name: string, at: SourcePosition, lines: readonly HaproxyLine[]): AuditedPool {
+export function poolOfBackend(name: string, at: SourcePosition, lines: readonly HaproxyLine[], stickTableOf: (section: string) => HaproxyLine | undefined = () => undefined): AuditedPool {
   const balanceLine = last(lines, 'balance');
   const balanceName = balanceLine?.args[0]?.value;
   const balance = balanceLine === undefined || balanceName === undefined ? undefined : { value: algorithmOf(balanceName), at: balanceLine.at };
@@ -122,7 +122,7 @@ export function poolOfBackend(name: string, at: SourcePosition, lines: readonly 
     at,
     balance,
     hashing,
-    persistence: persistenceOf(lines),
+    persistence: persistenceOf(lines, stickTableOf),
     servers,
     healthCheck: healthCheckOf(lines, checked),
     slowStartMs: poolSlowStart,
@@ -161,7 +161,8 @@ function serverOf(line: HaproxyLine, name: string, address: string, parameters: 
   };
 }
 
-function persistenceOf(lines: readonly HaproxyLine[]): Persistence[] {
+/** `stickTableOf` finds the `stick-table` of another section, for `stick on src table NAME`. */
+function persistenceOf(lines: readonly HaproxyLine[], stickTableOf: (section: string) => HaproxyLine | undefined): Persistence[] {
   const persistence: Persistence[] = [];
   const cookie = last(lines, 'cookie');
   if (cookie !== undefined && cookie.args.length > 0) {
@@ -174,7 +175,9 @@ function persistenceOf(lines: readonly HaproxyLine[]): Persistence[] {
   }
   const stick = lines.find((line) => line.key === 'stick' && ['on', 'match', 'store-request', 'store-response'].includes(line.args[0]?.value ?? ''));
   if (stick !== undefined) {
-    const table = last(lines, 'stick-table');
+    const tableIndex = stick.args.findIndex((arg) => arg.value === 'table');
+    const tableName = tableIndex === -1 ? undefined : stick.args[tableIndex + 1]?.value;
+    const table = tableName === undefined ? last(lines, 'stick-table') : stickTableOf(tableName);
     const expireIndex = table?.args.findIndex((arg) => arg.value === 'expire') ?? -1;
     const expire = expireIndex === -1 ? undefined : table!.args[expireIndex + 1]?.value;
     const expression = stick.args[1]?.value ?? '';

@@ -28,15 +28,14 @@ export function readHaproxyText(text: string, file: string): AuditedConfig {
     const sections = parseHaproxyText(text, file, problems);
     const settings: Setting[] = sections.flatMap((section) => section.lines.map((line) => ({ key: line.key, args: line.args.map((arg) => arg.value), scope: section.scope, at: line.at })));
     const inheritedBy = resolveDefaults(sections, problems);
+    const stickTableOf = (name: string) => sections.find((section) => section.name === name && section.kind !== 'defaults')?.lines.filter((line) => line.key === 'stick-table').pop();
     const pools: AuditedPool[] = [];
     const admin: AdminInterface[] = [];
     for (const section of sections) {
       if (section.kind === 'global') admin.push(...runtimeSocketsOf(section));
       if (section.kind !== 'backend' && section.kind !== 'listen' && section.kind !== 'frontend') continue;
       const lines = [...(inheritedBy.get(section) ?? []), ...section.lines];
-      // A `listen` with no server only serves stats or redirects; it balances nothing.
-      const isPool = section.kind === 'backend' || (section.kind === 'listen' && section.lines.some((line) => line.key === 'server'));
-      if (isPool) pools.push(poolOfBackend(section.name ?? '', section.at, lines));
+      if (isPool(section)) pools.push(poolOfBackend(section.name ?? '', section.at, lines, stickTableOf));
       const stats = statsPageOf(section, lines, section.kind === 'backend' ? addressesRoutingTo(section.name, sections) : bindAddressesOf(section));
       if (stats !== undefined) admin.push(stats);
     }
@@ -46,6 +45,16 @@ export function readHaproxyText(text: string, file: string): AuditedConfig {
     problems.push({ message: `internal error while reading: ${error instanceof Error ? error.message : String(error)}`, at: { file, line: 1, column: 1 } });
     return { kind: 'haproxy', file, files: [file], pools: [], admin: [], settings: [], problems };
   }
+}
+
+/**
+ * Backends balance traffic, except one with no server that only holds a `stick-table` for others
+ * (`stick on src table NAME`); a `listen` with no server only serves stats or redirects.
+ */
+function isPool(section: HaproxySection): boolean {
+  const hasServers = section.lines.some((line) => line.key === 'server' || line.key === 'server-template');
+  if (section.kind === 'listen') return hasServers;
+  return section.kind === 'backend' && (hasServers || !section.lines.some((line) => line.key === 'stick-table'));
 }
 
 /** The defaults lines each proxy section inherits, in order. */

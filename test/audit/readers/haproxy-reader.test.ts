@@ -136,4 +136,11 @@ describe('HAProxy reader', () => {
       { kind: 'haproxy-stats', address: '0.0.0.0:8080', isLoopbackOnly: false, hasAuthentication: false, canChangeState: false, at: { file: 'h.cfg', line: 6, column: 3 } },
     ]);
   });
+
+  it('reads the expiry of a stick table declared in another section, which is not itself a pool', () => {
+    const text = ['backend st_src', '  stick-table type ip size 100k expire 4h', 'backend web', '  stick on src table st_src', '  server w1 10.0.0.1:80'].join('\n');
+    const config = readHaproxyText(text, 'h.cfg');
+    expect(config.pools.map((pool) => pool.name)).toEqual(['web']);
+    expect(config.pools[0]!.persistence).toEqual([{ kind: 'source_ip', ttlMs: 14_400_000, boundFactor: undefined, at: { file: 'h.cfg', line: 4, column: 3 } }]);
+  });
 });
