@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/audit/formats/json.js';
+import { runAudit } from '../../src/cli/audit-command.js';
 
 // Runs the built `evenkeel audit` (npm run build first) over the corpus of test/fixtures/audit/:
 // each config's *.expected.json is the specification of what the audit must find in it (rule,
@@ -150,5 +151,13 @@ describe('evenkeel audit over the corpus', () => {
     const result = await audit(['upstreams.txt', '--kind', 'nginx'], dir);
     expect(result.stdout).toContain('upstreams.txt:2:5: error EK101 upstream app: `ip_hash` has no load bound');
     expect(result.code).toBe(1);
+  });
+
+  it('exits 2 without a report when --output cannot be written', () => {
+    const output = { out: '', err: '' };
+    const sink = { out: (text: string) => { output.out += text; }, err: (text: string) => { output.err += text; } };
+    const target = join(mkdtempSync(join(tmpdir(), 'evenkeel-audit-')), 'no-such-dir', 'audit.json');
+    expect(runAudit([join(CORPUS, 'evenkeel/clean.yaml')], { format: 'json', failOn: 'error', output: target }, sink)).toBe(2);
+    expect(output).toEqual({ out: '', err: expect.stringContaining(`cannot write the report to ${target}: `) as string });
   });
 });
