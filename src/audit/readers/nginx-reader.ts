@@ -23,7 +23,7 @@ interface Access {
   readonly isRestricted: boolean;
 }
 
-/** Reads an NGINX config file and the files it includes; never throws. */
+/** Reads an NGINX config file and the files it includes (through `readFile`; glob patterns list directories on disk); never throws. */
 export function readNginxConfig(file: string, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): AuditedConfig {
   let text: string;
   try {
