@@ -68,6 +68,8 @@ describe('NGINX reader', () => {
     expect(config.settings.find((setting) => setting.key === 'zone')?.scope).toBe('upstream shop');
     expect(config.settings.find((setting) => setting.key === 'worker_processes')?.scope).toBe('main');
     expect(config.settings.find((setting) => setting.key === 'server_name')?.args).toEqual(['shop.example.com']);
+    // Directives from an included file sit in the block of the `include`.
+    expect(config.settings.find((setting) => setting.key === 'upstream' && setting.args[0] === 'catalog')).toEqual({ key: 'upstream', args: ['catalog'], scope: 'http', at: { file: catalogFile, line: 1, column: 1 } });
   });
 
   it('protects a status page with auth_basic inherited from the server, and not when the location turns it off', () => {
