@@ -85,7 +85,7 @@ describe('evenkeel audit over the corpus', () => {
     expect(result.stdout).toContain(
       'test/fixtures/audit/nginx/postmortem.conf:8:9: error EK101 upstream portal: `ip_hash` has no load bound, so every client behind one address lands on one server however busy it is\n    fix: ',
     );
-    expect(result.stdout.trimEnd().split('\n').pop()).toBe('1 file audited: 1 error, 3 warnings, 1 note');
+    expect(result.stdout.trimEnd().split('\n').pop()).toBe('1 file audited: 1 error, 4 warnings, 1 note');
   });
 
   it('writes SARIF for every corpus file at once that validates against the SARIF 2.1.0 schema', async () => {

@@ -12,8 +12,18 @@ const BOUND_HINT: Record<ConfigKind, string> = {
 
 const SOURCE_IP_HINT: Record<ConfigKind, string> = {
   evenkeel: 'persist by cookie (persistence.by: cookie) so each client, not each NAT address, is pinned',
-  nginx: 'replace `ip_hash` with a cookie or `hash $cookie_session consistent`, or drop affinity',
-  haproxy: 'replace `balance source`/`stick on src` with `cookie SRV insert indirect nocache` and a hash-balance-factor',
+  nginx: 'key on something per client (a session cookie) instead of the client address, or drop affinity',
+  haproxy: 'key on something per client (`balance hdr(...)`/`uri` with `hash-type consistent` and `hash-balance-factor`) instead of `src`, or drop affinity',
+};
+
+/**
+ * HAProxy's hash-balance-factor bounds consistent hashing only; cookie and stick-table persistence
+ * have no bound, so for them the fix is to stop pinning (or pin in the application's session store).
+ */
+const PERSISTENCE_BOUND_HINT: Record<ConfigKind, string> = {
+  evenkeel: BOUND_HINT.evenkeel,
+  nginx: 'drop `sticky` (it has no load bound) and keep sessions in a shared store, or put evenkeel in front',
+  haproxy: 'HAProxy cannot bound `cookie`/`stick` persistence (hash-balance-factor bounds only consistent hashing): keep sessions in a shared store, or hash with `hash-type consistent` and `hash-balance-factor 125`',
 };
 
 /** How each product writes balancing by client address. */
@@ -49,7 +59,7 @@ export const unboundedPersistence: AuditRule = {
         if (persistence.boundFactor !== undefined) continue;
         hits.push({
           message: `${pool_}: ${persistence.kind} persistence has no load bound, so pinned sessions stay on a server however overloaded it gets (the 2024-05-01 incident)`,
-          hint: BOUND_HINT[config.kind],
+          hint: PERSISTENCE_BOUND_HINT[config.kind],
           at: persistence.at,
         });
       }

@@ -16,9 +16,9 @@ export const weightRatio: AuditRule = {
   defaultSeverity: 'warning',
   summary: 'The largest and smallest weights of one pool differ by more than a threshold.',
   helpUri: helpUriOf('EK201'),
-  thresholds: { max_ratio: 10 },
+  thresholds: { max_ratio: 4 },
   check(config, thresholds) {
-    const maxRatio = thresholds['max_ratio'] ?? 10;
+    const maxRatio = thresholds['max_ratio'] ?? 4;
     const hits: RuleHit[] = [];
     for (const pool of config.pools) {
       const weighted = activeServers(pool).filter((server) => effectiveWeight(config, server) > 0);
