@@ -16,6 +16,7 @@
 import { pathToFileURL } from 'node:url';
 import { acquire, BackendState, createPicker, HashPicker, PoolMembers, release, RequestKey, type PickOutcome, type Picker, type PickRequest } from '../src/balance/index.js';
 import type { PoolConfig } from '../src/config/index.js';
+import { seededRandom } from '../src/control/index.js';
 
 export type Strategy = 'consistent-hash' | 'source-ip-hash' | 'bounded-persistence';
 
@@ -55,18 +56,6 @@ export interface SimulationResult {
   allowedMaxOverMean: number;
   pinnedShare: number;
   spilledShare: number;
-}
-
-/** Mulberry32, so every run of the benchmark sees the same traffic. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Cumulative Zipf weights 1/k^s for k = 1..n, for inverse-transform sampling. */

@@ -8,17 +8,8 @@ import { DrillError } from './errors.js';
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
 
-/** Mulberry32 seeded with `seed` (any number; the low 32 bits are used). */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32 seeded with `seed` (any number; the low 32 bits are used): the impact simulation's own. */
+export { seededRandom } from '../control/index.js';
 
 /** z of the standard normal distribution at its 99th percentile. */
 const Z_99 = 2.3263478740408408;

@@ -1,6 +1,9 @@
 // Shared stand-ins for balance/ tests: pool members, requests, outcomes, a seeded random source and a
 // pool config literal (the config room's parsed PoolConfig, with defaults filled in by hand).
 import { BackendState, PoolMembers, createPicker, type PickOutcome, type PickRequest } from '../../src/balance/index.js';
+import { seededRandom } from '../../src/control/index.js';
+
+export { seededRandom };
 
 export type PoolConfigInput = Parameters<typeof createPicker>[0];
 
@@ -22,18 +25,6 @@ export function makeRequest(sourceIp = '10.0.0.1', path = '/', headers: PickRequ
 
 export function makeOutcome(): PickOutcome {
   return { isPinned: false, isSpilled: false, setCookie: undefined };
-}
-
-/** Mulberry32: a tiny deterministic PRNG so distribution tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type PoolOverrides = {

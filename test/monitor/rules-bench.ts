@@ -3,6 +3,9 @@ import { monitorSchema, poolSchema, type MonitorConfig, type PoolConfig } from '
 import { evaluateRules, RuleState } from '../../src/monitor/evaluate-rules.js';
 import type { AlertRule, RuleFinding } from '../../src/monitor/alert.js';
 import { Telemetry } from '../../src/telemetry/index.js';
+import { seededRandom } from '../../src/control/index.js';
+
+export { seededRandom };
 
 // A pool, a real Telemetry on a fake clock and the rules' state, for driving evaluateRules second by
 // second without a network: requests are recorded straight into telemetry as the proxy records them.
@@ -20,18 +23,6 @@ export interface RequestOptions {
   latencyMs?: number;
   isPinned?: boolean;
   keyHash?: number;
-}
-
-/** Mulberry32: seeded, so every run sees the same traffic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class RulesBench {
