@@ -44,17 +44,8 @@ interface AlertData {
  */
 export async function recordAlertTransition(session: StoreSession, transition: AlertTransition): Promise<void> {
   const { alert } = transition;
-  const dataJson = canonicalJson(plainJson(toAlertData(alert)));
   await session.transaction(async (tx) => {
-    const id = await findAlertId(tx, alert);
-    if (id === undefined) {
-      await tx.db
-        .insertInto('alerts')
-        .values({ rule: alert.rule, pool: alert.pool ?? null, state: alert.state, started_at: alert.startedAt, resolved_at: alert.resolvedAt ?? null, data_json: dataJson })
-        .execute();
-    } else {
-      await tx.db.updateTable('alerts').set({ state: alert.state, resolved_at: alert.resolvedAt ?? null, data_json: dataJson }).where('id', '=', id).execute();
-    }
+    await upsertAlertRow(tx, alert);
     await appendEvent(tx, {
       kind: EVENT_KINDS.alertStateChanged,
       actor: MONITOR_EVENT_ACTOR,
@@ -78,18 +69,21 @@ export async function recordAlertTransition(session: StoreSession, transition: A
  * rollback adds an action). No event: the action is a change of its own in the audit log.
  */
 export async function updateAlertRecord(session: StoreSession, alert: Alert): Promise<void> {
+  await session.transaction((tx) => upsertAlertRow(tx, alert));
+}
+
+/** Inserts the alert's row when it is not stored yet, else updates its state, resolved_at and data. */
+async function upsertAlertRow(tx: StoreSession, alert: Alert): Promise<void> {
   const dataJson = canonicalJson(plainJson(toAlertData(alert)));
-  await session.transaction(async (tx) => {
-    const id = await findAlertId(tx, alert);
-    if (id === undefined) {
-      await tx.db
-        .insertInto('alerts')
-        .values({ rule: alert.rule, pool: alert.pool ?? null, state: alert.state, started_at: alert.startedAt, resolved_at: alert.resolvedAt ?? null, data_json: dataJson })
-        .execute();
-      return;
-    }
-    await tx.db.updateTable('alerts').set({ state: alert.state, resolved_at: alert.resolvedAt ?? null, data_json: dataJson }).where('id', '=', id).execute();
-  });
+  const id = await findAlertId(tx, alert);
+  if (id === undefined) {
+    await tx.db
+      .insertInto('alerts')
+      .values({ rule: alert.rule, pool: alert.pool ?? null, state: alert.state, started_at: alert.startedAt, resolved_at: alert.resolvedAt ?? null, data_json: dataJson })
+      .execute();
+    return;
+  }
+  await tx.db.updateTable('alerts').set({ state: alert.state, resolved_at: alert.resolvedAt ?? null, data_json: dataJson }).where('id', '=', id).execute();
 }
 
 /** Stored alerts newest first (by start). Throws EventLogError EK_EVENT_QUERY_INVALID on a bad filter. */
