@@ -1,7 +1,8 @@
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCall, servedBy, TEST_ADMIN_TOKEN } from './support/admin-client.js';
-import { freePort, startEvenkeel, startUpstream, type EvenkeelProcess, type TestUpstream } from './support/evenkeel-process.js';
+import { adminCall, servedBy } from './support/admin-client.js';
+import type { EvenkeelProcess, TestUpstream } from './support/evenkeel-process.js';
+import { startPoolNode } from './support/pool-node.js';
 
 // The issue's end-to-end story through a running node's admin API: the postmortem's script (an
 // automation token) proposes two of five servers at 4x; the simulation flags it, nobody but a second
@@ -25,25 +26,7 @@ async function as(name: string, method: string, path: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  upstreams = await Promise.all(['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].map((name) => startUpstream(name)));
-  const proxyPort = await freePort();
-  const adminPort = await freePort();
-  proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  adminUrl = `http://127.0.0.1:${adminPort}`;
-  const backends = upstreams.map((upstream) => `      - { id: ${upstream.name}, url: "${upstream.url}", weight: 100 }`).join('\n');
-  evenkeel = await startEvenkeel(
-    `listen: { http: "127.0.0.1:${proxyPort}" }
-admin: { listen: "127.0.0.1:${adminPort}" }
-pools:
-  web:
-    algorithm: round-robin
-    slow_start: 0s
-    backends:
-${backends}
-`,
-    [],
-    { EVENKEEL_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN },
-  );
+  ({ upstreams, evenkeel, proxyUrl, adminUrl } = await startPoolNode(['web-1', 'web-2', 'web-3', 'web-4', 'web-5'], 'web', ['algorithm: round-robin', 'slow_start: 0s']));
   for (const [name, role] of [['weights-sh', 'automation'], ['olga', 'operator'], ['alice', 'approver'], ['bob', 'approver']]) {
     const created = await adminCall(adminUrl, 'POST', '/api/v1/tokens', { name, role });
     expect(created.status).toBe(201);

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, TEST_ADMIN_TOKEN } from './support/admin-client.js';
-import { freePort, startEvenkeel, startUpstream, type EvenkeelProcess, type TestUpstream } from './support/evenkeel-process.js';
+import type { EvenkeelProcess, TestUpstream } from './support/evenkeel-process.js';
+import { startPoolNode } from './support/pool-node.js';
 
 // Issue 5 in the change path of a running node: the audit rules judge every proposed change. An
 // error-level finding refuses it with the rule id; a warning is stored with the change and shown by
@@ -28,23 +29,7 @@ function cli(who: string, args: string[]): Promise<{ code: number; out: string; 
 }
 
 beforeAll(async () => {
-  upstreams = await Promise.all(['web-1', 'web-2', 'web-3'].map((name) => startUpstream(name)));
-  const proxyPort = await freePort();
-  const adminPort = await freePort();
-  adminUrl = `http://127.0.0.1:${adminPort}`;
-  const backends = upstreams.map((upstream) => `      - { id: ${upstream.name}, url: "${upstream.url}", weight: 100 }`).join('\n');
-  evenkeel = await startEvenkeel(
-    `listen: { http: "127.0.0.1:${proxyPort}" }
-admin: { listen: "127.0.0.1:${adminPort}" }
-pools:
-  web:
-    persistence: { by: cookie, ttl: 30m, bound: 1.25 }
-    backends:
-${backends}
-`,
-    [],
-    { EVENKEEL_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN },
-  );
+  ({ upstreams, evenkeel, adminUrl } = await startPoolNode(['web-1', 'web-2', 'web-3'], 'web', ['persistence: { by: cookie, ttl: 30m, bound: 1.25 }']));
   const created = await adminCall(adminUrl, 'POST', '/api/v1/tokens', { name: 'olga', role: 'operator' });
   expect(created.status).toBe(201);
   tokens['olga'] = created.body.token;

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, servedBy, TEST_ADMIN_TOKEN } from './support/admin-client.js';
-import { freePort, startEvenkeel, startUpstream, type EvenkeelProcess, type TestUpstream } from './support/evenkeel-process.js';
+import type { EvenkeelProcess, TestUpstream } from './support/evenkeel-process.js';
+import { startPoolNode } from './support/pool-node.js';
 
 // The issue's story again, this time as people and scripts live it: through the `evenkeel` CLI
 // (a real child process) talking to the admin API of a running node, with exit codes and messages
@@ -45,26 +46,7 @@ async function cliJson<T>(who: string, args: string[]): Promise<T> {
 const liveVersion = async () => (await adminCall(adminUrl, 'GET', '/api/v1/config')).body.version as number;
 
 beforeAll(async () => {
-  upstreams = await Promise.all(['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].map((name) => startUpstream(name)));
-  const proxyPort = await freePort();
-  const adminPort = await freePort();
-  proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  adminUrl = `http://127.0.0.1:${adminPort}`;
-  const backends = upstreams.map((upstream) => `      - { id: ${upstream.name}, url: "${upstream.url}", weight: 100 }`).join('\n');
-  evenkeel = await startEvenkeel(
-    `listen: { http: "127.0.0.1:${proxyPort}" }
-admin: { listen: "127.0.0.1:${adminPort}" }
-pools:
-  web:
-    algorithm: round-robin
-    persistence: { by: cookie, name: ek_session, ttl: 30m, bound: 1.25 }
-    slow_start: 0s
-    backends:
-${backends}
-`,
-    [],
-    { EVENKEEL_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN },
-  );
+  ({ upstreams, evenkeel, proxyUrl, adminUrl } = await startPoolNode(['web-1', 'web-2', 'web-3', 'web-4', 'web-5'], 'web', ['algorithm: round-robin', 'persistence: { by: cookie, name: ek_session, ttl: 30m, bound: 1.25 }', 'slow_start: 0s']));
   for (const [name, role] of [['weights-sh', 'automation'], ['alice', 'approver'], ['olga', 'operator']] as const) {
     const result = await cli('admin', ['token', 'create', name, '--role', role]);
     expect(result.code, result.err).toBe(0);

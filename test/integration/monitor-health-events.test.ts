@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCall, TEST_ADMIN_TOKEN } from './support/admin-client.js';
-import { freePort, startEvenkeel, startUpstream, type EvenkeelProcess, type TestUpstream } from './support/evenkeel-process.js';
+import { adminCall } from './support/admin-client.js';
+import type { EvenkeelProcess, TestUpstream } from './support/evenkeel-process.js';
+import { startPoolNode } from './support/pool-node.js';
 
 // The diagnosis names health changes as causes ("web-3 down 09:57"), reading them from the audit log:
 // a running node must write every health verdict there, with the pool and backend it concerns.
@@ -11,23 +12,7 @@ let evenkeel: EvenkeelProcess;
 let adminUrl: string;
 
 beforeAll(async () => {
-  upstreams = await Promise.all(['web-1', 'web-2', 'web-3'].map((name) => startUpstream(name)));
-  const proxyPort = await freePort();
-  const adminPort = await freePort();
-  adminUrl = `http://127.0.0.1:${adminPort}`;
-  const backends = upstreams.map((upstream) => `      - { id: ${upstream.name}, url: "${upstream.url}", weight: 100 }`).join('\n');
-  evenkeel = await startEvenkeel(
-    `listen: { http: "127.0.0.1:${proxyPort}" }
-admin: { listen: "127.0.0.1:${adminPort}" }
-pools:
-  portal:
-    health: { path: /healthz, interval: 200ms, timeout: 100ms, fall: 2, rise: 2 }
-    backends:
-${backends}
-`,
-    [],
-    { EVENKEEL_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN },
-  );
+  ({ upstreams, evenkeel, adminUrl } = await startPoolNode(['web-1', 'web-2', 'web-3'], 'portal', ['health: { path: /healthz, interval: 200ms, timeout: 100ms, fall: 2, rise: 2 }']));
 });
 
 afterAll(async () => {
