@@ -12,6 +12,8 @@ import { AdminError, type AdminErrorCode } from './errors.js';
 import { describePools, type AdminPoolSource } from './pools-view.js';
 import { alertSchema, changeRequestSchema, errorSchema, authErrors, healthSchema, poolsSchema, statsSchema } from './schemas.js';
 import { registerAlertRoutes, type AdminMonitorSource } from './alert-routes.js';
+import { registerIncidentRoutes } from './incident-routes.js';
+import { registerDrillRoutes } from './drill-routes.js';
 import { StatsStreams } from './stats-stream.js';
 import { describeStats } from './stats-view.js';
 import { compileValidator } from './validation.js';
@@ -125,6 +127,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
   registerControlRoutes(app, { store: options.store, changes: options.changes, authenticator });
   registerAlertRoutes(app, { store: options.store, monitor: options.monitor });
+  registerIncidentRoutes(app, { store: options.store });
+  registerDrillRoutes(app, { store: options.store });
 
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ code: 'EK_ADMIN_NOT_FOUND', message: `no admin route ${request.method} ${request.url}; the routes are listed at /api/v1/openapi.json` }),

@@ -7,6 +7,8 @@ import { registerTokenCommands } from './token-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerExportCommands } from './export-command.js';
 import { registerAuditCommand } from './audit-command.js';
+import { registerIncidentCommands } from './incident-command.js';
+import { registerDrillCommands } from './drill-command.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerExportCommands(program);
   registerAuditCommand(program);
+  registerIncidentCommands(program);
+  registerDrillCommands(program);
   return program;
 }
 

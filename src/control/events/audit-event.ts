@@ -31,6 +31,14 @@ export const EVENT_KINDS = {
   reloadRejected: 'config.reload_rejected',
   healthTransition: 'health.transition',
   alertStateChanged: 'alert.state_changed',
+  /** An incident opened (data: incident id, pool, title, first alert). */
+  incidentOpened: 'incident.opened',
+  /** An incident reached a milestone: acknowledged, identified, mitigated (data: milestone, by, note). */
+  incidentMilestone: 'incident.milestone',
+  /** Every related alert resolved (data: incident id, durations). */
+  incidentResolved: 'incident.resolved',
+  /** A drill run was stored (data: drill run id, scenario, verdict). */
+  drillRecorded: 'drill.recorded',
 } as const;
 
 export function toAuditEvent(row: EventTable): AuditEvent {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider, type CreateTableBuilder } from 'kysely';
-import { ALERT_STATES, APPROVAL_DECISIONS, CHANGE_SOURCES, CHANGE_STATUSES } from './tables.js';
+import { ALERT_STATES, APPROVAL_DECISIONS, CHANGE_SOURCES, CHANGE_STATUSES, DRILL_VERDICTS, INCIDENT_STATUSES } from './tables.js';
 import { GENESIS_HASH } from './genesis.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -16,6 +16,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
     '0002_change_policy': { up: (db) => addChangePolicyColumns(db) },
+    '0003_incidents_and_drills': { up: (db) => createIncidentAndDrillTables(db, dialect) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -162,4 +163,40 @@ async function addChangePolicyColumns(db: AnyDb): Promise<void> {
   await db.schema.alterTable('change_requests').addColumn('needs_approval', 'integer', (column) => column.notNull().defaultTo(1)).execute();
   await db.schema.alterTable('change_requests').addColumn('findings_json', 'text').execute();
   await db.schema.alterTable('change_requests').addColumn('rollback_of', 'bigint', (column) => column.references('config_versions.version')).execute();
+}
+
+/** Incidents (opened by firing alerts, with their milestones) and stored drill runs (issue 6). */
+async function createIncidentAndDrillTables(db: AnyDb, dialect: StoreDialect): Promise<void> {
+  await withGeneratedId(db.schema.createTable('incidents'), dialect)
+    .addColumn('pool', 'text', (column) => column.notNull())
+    .addColumn('status', 'text', (column) => column.notNull())
+    .addColumn('title', 'text', (column) => column.notNull())
+    .addColumn('started_at', 'bigint', (column) => column.notNull())
+    .addColumn('detected_at', 'bigint', (column) => column.notNull())
+    .addColumn('acknowledged_at', 'bigint')
+    .addColumn('identified_at', 'bigint')
+    .addColumn('mitigated_at', 'bigint')
+    .addColumn('resolved_at', 'bigint')
+    .addColumn('updated_at', 'bigint', (column) => column.notNull())
+    .addColumn('data_json', 'text', (column) => column.notNull().defaultTo('{}'))
+    .addCheckConstraint('incidents_status', oneOf('status', INCIDENT_STATUSES))
+    .execute();
+  await db.schema.createIndex('incidents_by_status').on('incidents').columns(['status', 'pool']).execute();
+  await db.schema.createIndex('incidents_by_started').on('incidents').column('started_at').execute();
+
+  await withGeneratedId(db.schema.createTable('drill_runs'), dialect)
+    .addColumn('scenario', 'text', (column) => column.notNull())
+    .addColumn('started_at', 'bigint', (column) => column.notNull())
+    .addColumn('ended_at', 'bigint', (column) => column.notNull())
+    .addColumn('speed', 'double precision', (column) => column.notNull())
+    .addColumn('verdict', 'text', (column) => column.notNull())
+    .addColumn('detect_s', 'double precision')
+    .addColumn('mitigate_s', 'double precision')
+    .addColumn('slowed_share', 'double precision')
+    .addColumn('failed_share', 'double precision')
+    .addColumn('diagnosis_ok', 'integer')
+    .addColumn('result_json', 'text', (column) => column.notNull())
+    .addCheckConstraint('drill_runs_verdict', oneOf('verdict', DRILL_VERDICTS))
+    .execute();
+  await db.schema.createIndex('drill_runs_by_scenario').on('drill_runs').columns(['scenario', 'started_at']).execute();
 }

@@ -19,6 +19,8 @@ export interface StoreSchema {
   alerts: AlertTable;
   nodes: NodeTable;
   telemetry_snapshots: TelemetrySnapshotTable;
+  incidents: IncidentTable;
+  drill_runs: DrillRunTable;
 }
 
 export const CHANGE_STATUSES = ['proposed', 'approved', 'rejected', 'applied', 'rolled_back', 'failed'] as const;
@@ -142,4 +144,53 @@ export interface TelemetrySnapshotTable {
   requests: number;
   errors: number;
   latency_p95_ms: number | null;
+}
+
+export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/**
+ * One incident (0003): opened when an alert fires, closed when every related alert (same pool,
+ * overlapping in time) has resolved. Milestones are columns so `incident list` can sort and filter
+ * on them; everything else (alert fingerprints, who acknowledged, the identified cause, the impact
+ * counters) is in data_json, see src/control/incidents/incident.ts.
+ */
+export interface IncidentTable {
+  id: Generated<number>;
+  /** The pool the incident is about; '*' for node-wide alerts (traffic). */
+  pool: string;
+  status: IncidentStatus;
+  title: string;
+  /** Milestones, epoch ms; started and detected are set when the incident opens. */
+  started_at: number;
+  detected_at: number;
+  acknowledged_at: number | null;
+  identified_at: number | null;
+  mitigated_at: number | null;
+  resolved_at: number | null;
+  updated_at: number;
+  data_json: string;
+}
+
+export const DRILL_VERDICTS = ['pass', 'fail', 'error'] as const;
+export type DrillVerdict = (typeof DRILL_VERDICTS)[number];
+
+/** One drill run (0003): its scenario, verdict and headline figures as columns, the whole result in result_json. */
+export interface DrillRunTable {
+  id: Generated<number>;
+  scenario: string;
+  started_at: number;
+  ended_at: number;
+  speed: number;
+  verdict: DrillVerdict;
+  /** Seconds from fault to the first firing alert of the expected kind; null when none fired. */
+  detect_s: number | null;
+  /** Seconds from fault to mitigation (rollback or the scenario's fix); null when none. */
+  mitigate_s: number | null;
+  slowed_share: number | null;
+  failed_share: number | null;
+  /** 0/1: the diagnosis named the scenario's cause; null when the scenario expects no diagnosis. */
+  diagnosis_ok: number | null;
+  /** The DrillResult (src/drill/drill-result.ts), canonical JSON. */
+  result_json: string;
 }
