@@ -17,12 +17,12 @@ describe.each(DIALECTS)('the %s store', (dialect) => {
 
   it('runs its migrations once: opening the same database twice keeps the schema and the data', async () => {
     const first = await fixture.open();
-    expect(first.schemaVersion).toBe('0002_change_policy');
+    expect(first.schemaVersion).toBe('0003_incidents_and_drills');
     await first.db.insertInto('nodes').values({ id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null }).execute();
     await first.close();
 
     const second = await fixture.open();
-    expect(second.schemaVersion).toBe('0002_change_policy');
+    expect(second.schemaVersion).toBe('0003_incidents_and_drills');
     expect(await second.db.selectFrom('nodes').selectAll().execute()).toEqual([
       { id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null },
     ]);
@@ -35,7 +35,7 @@ describe.each(DIALECTS)('the %s store', (dialect) => {
 
   it('opens concurrently from two instances without failing the migration', async () => {
     const [a, b] = await Promise.all([fixture.open(), fixture.open()]);
-    expect([a.schemaVersion, b.schemaVersion]).toEqual(['0002_change_policy', '0002_change_policy']);
+    expect([a.schemaVersion, b.schemaVersion]).toEqual(['0003_incidents_and_drills', '0003_incidents_and_drills']);
   });
 
   it('returns epoch-millisecond timestamps and generated ids as numbers', async () => {
