@@ -30,7 +30,7 @@ describe.each(DIALECTS)('the %s store', (dialect) => {
       .selectFrom('evenkeel_schema_version' as 'nodes')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    expect(Number(applied.n)).toBe(2);
+    expect(Number(applied.n)).toBe(3);
   });
 
   it('opens concurrently from two instances without failing the migration', async () => {
