@@ -7,3 +7,5 @@ export { TrafficStats, type FailureReason, type LatencySummary, type TrafficSnap
 export { seededRandom, logNormalSampler, normalDraw, type Random } from './seeded-random.js';
 export { zipfSampler, zipfShares } from './zipf-sampler.js';
 export { DrillError, type DrillErrorCode } from './errors.js';
+export { renderDrillReportMarkdown, writeDrillReport, incidentReportFile, DRILL_REPORT_MARKDOWN, DRILL_REPORT_JSON } from './drill-report.js';
+export { DRILL_PHASES, type DrillPhase, type DrillProgress, type DrillFigures, type DrillTargetResult, type DrillTimelineEntry, type DrillEvent, type DrillResult } from './drill-result.js';
