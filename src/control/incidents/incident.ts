@@ -42,6 +42,13 @@ export interface Incident {
   readonly backends: readonly string[];
   readonly impact: IncidentImpact;
   readonly updatedAt: number;
+  /** Marks after the first of a milestone (a second acknowledgement, a later cause), oldest first: the first mark wins, later ones are kept. */
+  readonly history?: readonly MilestoneEntry[];
+}
+
+/** A mark of a milestone as it happened. */
+export interface MilestoneEntry extends MilestoneMark {
+  readonly milestone: IncidentMilestone;
 }
 
 /** Durations that follow from the milestones, ms; undefined until both ends exist. */

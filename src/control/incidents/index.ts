@@ -1,0 +1,31 @@
+// Incidents (issue 6): opened and joined as alerts fire, resolved when they resolve, milestones marked
+// by people and by the node, the impact counted from telemetry, and the postmortem draft.
+export {
+  INCIDENT_MILESTONES,
+  incidentDurations,
+  type Incident,
+  type IncidentDurations,
+  type IncidentImpact,
+  type IncidentMilestone,
+  type MilestoneEntry,
+  type MilestoneMark,
+} from './incident.js';
+export { IncidentError, INCIDENT_ERROR_STATUS, type IncidentErrorCode } from './incident-errors.js';
+export {
+  openOrJoinIncident,
+  markMilestone,
+  alertResolved,
+  addImpact,
+  listIncidents,
+  getIncident,
+  emptyImpact,
+  NODE_WIDE_POOL,
+  MARKABLE_MILESTONES,
+  INCIDENT_MONITOR_ACTOR,
+  MITIGATED_BY_RESOLVE_NOTE,
+  DEFAULT_INCIDENT_LIMIT,
+  MAX_INCIDENT_LIMIT,
+  type MarkableMilestone,
+  type IncidentQuery,
+  type ImpactDelta,
+} from './incident-records.js';
