@@ -24,10 +24,10 @@ import * as s from './schemas.js';
 // The control plane's routes: config versions, change requests, rollback, the audit log and tokens.
 // Every one names the roles that may call it (config.access); the auth hook enforces it.
 
-const PROPOSE_ROLES: readonly TokenRole[] = ['operator', 'approver', 'automation', 'admin'];
-const APPROVE_ROLES: readonly TokenRole[] = ['approver', 'admin'];
-const APPLY_ROLES: readonly TokenRole[] = ['operator', 'approver', 'admin'];
-const ADMIN_ROLES: readonly TokenRole[] = ['admin'];
+export const PROPOSE_ROLES: readonly TokenRole[] = ['operator', 'approver', 'automation', 'admin'];
+export const APPROVE_ROLES: readonly TokenRole[] = ['approver', 'admin'];
+export const APPLY_ROLES: readonly TokenRole[] = ['operator', 'approver', 'admin'];
+export const ADMIN_ROLES: readonly TokenRole[] = ['admin'];
 
 export interface ControlRoutesOptions {
   store: Store;

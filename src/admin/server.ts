@@ -14,6 +14,8 @@ import { alertSchema, changeRequestSchema, errorSchema, authErrors, healthSchema
 import { registerAlertRoutes, type AdminMonitorSource } from './alert-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { registerDrillRoutes } from './drill-routes.js';
+import { registerDashboardRoutes } from './dashboard-route.js';
+import { registerWhoamiRoute } from './whoami-route.js';
 import { StatsStreams } from './stats-stream.js';
 import { describeStats } from './stats-view.js';
 import { compileValidator } from './validation.js';
@@ -91,7 +93,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
   const open = { access: 'public' } as const;
   const noSecurity = { security: [] as never[] };
-  app.get('/', { config: open, schema: { hide: true } }, async (_request, reply) => reply.redirect('/api/v1/pools'));
+  registerDashboardRoutes(app);
   app.get('/healthz', { config: open, schema: { ...noSecurity, summary: 'Liveness', tags: ['node'], response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
   app.get('/metrics', { config: open, schema: { ...noSecurity, summary: 'Prometheus metrics', tags: ['node'] } }, async (_request, reply) => {
     const body = await options.registry.metrics();
@@ -129,6 +131,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   registerAlertRoutes(app, { store: options.store, monitor: options.monitor });
   registerIncidentRoutes(app, { store: options.store });
   registerDrillRoutes(app, { store: options.store });
+  registerWhoamiRoute(app);
 
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ code: 'EK_ADMIN_NOT_FOUND', message: `no admin route ${request.method} ${request.url}; the routes are listed at /api/v1/openapi.json` }),

@@ -6,7 +6,8 @@ import { startAdminFixture, type AdminFixture } from './admin-fixture.js';
 // right role. The routes are collected from Fastify's onRoute hook, so a route added later without
 // auth fails this test without anyone having to remember to list it here.
 
-const PUBLIC = new Set(['GET /', 'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json', 'HEAD /', 'HEAD /healthz', 'HEAD /metrics', 'HEAD /api/v1/openapi.json']);
+const PUBLIC_ROUTES = ['/', '/healthz', '/metrics', '/api/v1/openapi.json', '/dashboard', '/dashboard/', '/dashboard/*'];
+const PUBLIC = new Set(PUBLIC_ROUTES.flatMap((url) => [`GET ${url}`, `HEAD ${url}`]));
 
 /** Every route of /tmp/api-contract.md (GET routes also answer HEAD). */
 const CONTRACT_ROUTES = [
@@ -29,6 +30,7 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/stats',
   'GET /api/v1/stats/stream',
   'GET /api/v1/alerts',
+  'GET /api/v1/whoami',
   'GET /api/v1/openapi.json',
   'GET /healthz',
   'GET /metrics',
