@@ -29,3 +29,23 @@ export {
   type IncidentQuery,
   type ImpactDelta,
 } from './incident-records.js';
+export {
+  buildIncidentReport,
+  DEFAULT_REPORT_MARGIN_MS,
+  MAX_TIMELINE_EVENTS,
+  type IncidentReport,
+  type IncidentReportOptions,
+  type ReportSummary,
+  type ReportImpact,
+  type ReportBackendImpact,
+  type ReportDetection,
+  type ReportAlert,
+  type ReportMark,
+  type ReportResolution,
+  type ReportRollback,
+  type TimelineEntry,
+  type HumanSections,
+  type RootCauseCandidate,
+  type ReportTrigger,
+} from './incident-report.js';
+export { renderIncidentReportMarkdown } from './report-markdown.js';
