@@ -11,3 +11,6 @@ export type { PolicyConfig, GuardrailsConfig, AutoRollbackConfig } from './polic
 export { REDACTED_SECRET, redactConfigSecrets, redactYamlSecrets, restoreRedactedSecrets } from './secrets.js';
 export { withConfigDefaults } from './stored-config.js';
 export { locatePath, positionOfOffset } from './source-position.js';
+export { defaultIssueMessage, toPathIssues, type PathIssue } from './issue-messages.js';
+export { duration } from './units.js';
+export { policySchema } from './policy-schema.js';

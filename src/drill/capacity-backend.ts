@@ -34,6 +34,8 @@ export interface CapacityBackendOptions extends Partial<CapacityModel> {
 
 /** What a backend has done since it started (or since resetCounts()). */
 export interface BackendCounts {
+  /** Requests that arrived (health checks excluded), served or not yet: the load routed here. */
+  readonly received: number;
   /** Requests answered (any status), health checks excluded. */
   readonly served: number;
   readonly errors: number;
@@ -62,7 +64,7 @@ export class CapacityBackend {
   private serving = 0;
   private boundPort = 0;
   private isListening = false;
-  private counts = { served: 0, errors: 0, healthChecks: 0, maxQueued: 0, queuedMsTotal: 0 };
+  private counts = { received: 0, served: 0, errors: 0, healthChecks: 0, maxQueued: 0, queuedMsTotal: 0 };
 
   private constructor(options: CapacityBackendOptions) {
     this.name = options.name;
@@ -111,7 +113,7 @@ export class CapacityBackend {
   }
 
   resetCounts(): void {
-    this.counts = { served: 0, errors: 0, healthChecks: 0, maxQueued: 0, queuedMsTotal: 0 };
+    this.counts = { received: 0, served: 0, errors: 0, healthChecks: 0, maxQueued: 0, queuedMsTotal: 0 };
   }
 
   /** Changes the capacity model at run time (a slow-down, an error burst); queued requests keep their place. */
@@ -170,6 +172,7 @@ export class CapacityBackend {
       return;
     }
     request.once('end', () => {
+      this.counts.received++;
       this.queue.push({ response, arrivedMs: performance.now() });
       this.counts.maxQueued = Math.max(this.counts.maxQueued, this.queued);
       this.startWaiting();

@@ -9,3 +9,7 @@ export { zipfSampler, zipfShares } from './zipf-sampler.js';
 export { DrillError, type DrillErrorCode } from './errors.js';
 export { renderDrillReportMarkdown, writeDrillReport, incidentReportFile, DRILL_REPORT_MARKDOWN, DRILL_REPORT_JSON } from './drill-report.js';
 export { DRILL_PHASES, type DrillPhase, type DrillProgress, type DrillFigures, type DrillTargetResult, type DrillTimelineEntry, type DrillEvent, type DrillResult } from './drill-result.js';
+export { runDrill, type RunDrillOptions } from './drill-runner.js';
+export { scenarioSchema, type Scenario, type ScenarioFault, type ScenarioMitigation } from './scenario-schema.js';
+export { loadScenarioFile, parseScenarioText, ScenarioError } from './load-scenario.js';
+export { BUILTIN_SCENARIO_DIR, listBuiltinScenarios, loadScenario, resolveScenarioFile, scenarioText, type BuiltinScenario } from './builtin-scenarios.js';
