@@ -13,7 +13,7 @@ import { describePools, type AdminPoolSource } from './pools-view.js';
 import { alertSchema, changeRequestSchema, errorSchema, authErrors, healthSchema, poolsSchema, statsSchema } from './schemas.js';
 import { registerAlertRoutes, type AdminMonitorSource } from './alert-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
-import { registerDrillRoutes } from './drill-routes.js';
+import { registerDrillRoutes, type AdminDrillSource } from './drill-routes.js';
 import { registerDashboardRoutes } from './dashboard-route.js';
 import { registerWhoamiRoute } from './whoami-route.js';
 import { StatsStreams } from './stats-stream.js';
@@ -36,6 +36,8 @@ export interface AdminServerOptions {
   changes: ChangeService;
   /** The node's monitor (alerts, traffic baseline); read per request. Without it /api/v1/alerts reads the store only. */
   monitor?: () => AdminMonitorSource | undefined;
+  /** The node's drills (built-in scenarios, one running at a time); without it POST /api/v1/drills answers 503. */
+  drills?: AdminDrillSource;
   /** Told about a route that failed (the client gets EK_ADMIN_INTERNAL); the node logs it. */
   onError?: (error: unknown) => void;
   /** Called with every route as it is registered (tests enumerate them). */
@@ -130,7 +132,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   registerControlRoutes(app, { store: options.store, changes: options.changes, authenticator });
   registerAlertRoutes(app, { store: options.store, monitor: options.monitor });
   registerIncidentRoutes(app, { store: options.store });
-  registerDrillRoutes(app, { store: options.store });
+  registerDrillRoutes(app, { store: options.store, drills: options.drills });
   registerWhoamiRoute(app);
 
   app.setNotFoundHandler(async (request, reply) =>

@@ -30,6 +30,12 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/stats',
   'GET /api/v1/stats/stream',
   'GET /api/v1/alerts',
+  'GET /api/v1/drills/scenarios',
+  'POST /api/v1/drills',
+  'GET /api/v1/drills/current',
+  'GET /api/v1/drills',
+  'GET /api/v1/drills/:id',
+  'GET /api/v1/drills/:id/report',
   'GET /api/v1/whoami',
   'GET /api/v1/openapi.json',
   'GET /healthz',
@@ -90,7 +96,7 @@ describe('admin API authentication and roles', () => {
 
   it('answers 403 EK_AUTH_FORBIDDEN to a viewer on every mutating route, naming the roles needed', async () => {
     const mutating = registered().filter((route) => !['GET', 'HEAD', 'OPTIONS'].includes(route.method));
-    expect(mutating.length).toBe(7);
+    expect(mutating.length).toBe(8);
     for (const route of mutating) {
       const response = await fixture.call(route.method, concrete(route.url), { role: 'viewer', body: {} });
       expect(response.status, route.key).toBe(403);
