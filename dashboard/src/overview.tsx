@@ -46,11 +46,13 @@ function StreamBadge({ state, at }: { state: StreamState; at: number | undefined
 
 function Traffic({ stats }: { stats: LiveStats }) {
   const total = stats.pools.reduce((sum, pool) => sum + pool.backends.reduce((inner, backend) => inner + backend.requests, 0), 0);
-  const { rps, baselineRps } = stats.traffic;
+  // The rate over the same window as the table (the monitor's own rate is over its longer window).
+  const rps = total / stats.windowSeconds;
+  const { baselineRps } = stats.traffic;
   return (
     <dl class="figures">
       <div>
-        <dt>Request rate</dt>
+        <dt>Request rate, last {stats.windowSeconds} s</dt>
         <dd data-testid="total-rps">{rate(rps)} req/s</dd>
       </div>
       <div>

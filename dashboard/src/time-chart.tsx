@@ -14,9 +14,11 @@ export interface TimeChartProps {
   times: number[];
   series: { label: string; values: (number | null)[] }[];
   height?: number;
+  /** The x axis always spans this many seconds up to the latest sample, so the first samples do not fill it. */
+  windowSeconds?: number;
 }
 
-export function TimeChart({ title, unit, times, series, height = 180 }: TimeChartProps) {
+export function TimeChart({ title, unit, times, series, height = 180, windowSeconds = 300 }: TimeChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const labels = series.map((entry) => entry.label).join('\u0000');
@@ -29,7 +31,7 @@ export function TimeChart({ title, unit, times, series, height = 180 }: TimeChar
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_self, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: { x: { time: true, range: (_self, _min, max) => [max - windowSeconds, max] }, y: { range: (_self, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [{}, { label: unit, size: 56 }],
       series: [{}, ...series.map((entry, index) => ({ label: entry.label, stroke: SERIES_COLORS[index % SERIES_COLORS.length], width: 2, value: (_self: uPlot, value: number | null) => (value === null ? '–' : `${value.toFixed(1)} ${unit}`) }))],
     };
@@ -43,7 +45,7 @@ export function TimeChart({ title, unit, times, series, height = 180 }: TimeChar
       plot.current = null;
     };
     // The chart is rebuilt only when its lines change; data arrives through setData below.
-  }, [labels, unit, height]);
+  }, [labels, unit, height, windowSeconds]);
 
   useEffect(() => {
     plot.current?.setData([times, ...series.map((entry) => entry.values)] as uPlot.AlignedData);
