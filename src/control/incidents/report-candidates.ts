@@ -92,7 +92,7 @@ export function triggerOf(candidates: readonly RootCauseCandidate[], firstSignAt
   const when = relativeTo(top.at, firstSignAt);
   const text =
     top.kind === 'config_change' ? `${capitalize(top.summary)}; applied ${when}.`
-    : top.kind === 'health' ? `${capitalize(top.summary)}; ${when}.`
+    : top.kind === 'health' ? `${capitalize(top.summary)}. It began ${when}.`
     : `${capitalize(top.summary)} (seen by the alert when it fired, ${when}).`;
   return top.changeId === undefined ? { kind: top.kind, text, at: top.at } : { kind: top.kind, text, at: top.at, changeId: top.changeId };
 }
@@ -167,7 +167,7 @@ function healthCandidates(input: CandidateInput): RootCauseCandidate[] {
     const pool = stringField(event.data, 'pool');
     if (input.pool !== '*' && pool !== input.pool) continue;
     const backend = stringField(event.data, 'backend') ?? '*';
-    const key = backend === '*' ? `pool ${pool ?? '?'}` : backend;
+    const key = backend === '*' ? `pool ${pool ?? '?'}` : `backend ${backend}`;
     byBackend.set(key, [...(byBackend.get(key) ?? []), event]);
   }
   const candidates: RootCauseCandidate[] = [];
@@ -196,7 +196,7 @@ function conditionCandidates(input: CandidateInput): RootCauseCandidate[] {
     const named = namedCauses(input.alerts, kind).get(kind);
     if (named === undefined) continue;
     const best = named.reduce((top, item) => (item.cause.score > top.cause.score ? item : top));
-    const evidence = named.map(({ alert, cause }) => `alert ${alert.fingerprint} named it when it fired (score ${cause.score}): ${cause.summary}`);
+    const evidence = named.map(({ alert, cause }) => `alert ${alert.fingerprint} named it when it fired (score ${cause.score})${cause.summary === best.cause.summary ? '' : `: ${cause.summary}`}`);
     const numbers = evidenceNumbers(best.alert.evidence, kind === 'persistence' ? /pinned|persistence|topKeys/i : /rps|baseline/i);
     if (numbers !== '') evidence.push(`numbers when ${best.alert.fingerprint} fired: ${numbers}`);
     candidates.push({ kind, summary: best.cause.summary, evidence, at: best.alert.firingAt, score: best.cause.score, isNamedByAlert: true });

@@ -81,8 +81,12 @@ export function describeEvent(event: AuditEvent): string {
       const reason = stringField(data, 'reason');
       return `${who} ${(stringField(data, 'kind') ?? 'changed').replace('_', ' ')}${reason === undefined ? '' : `: ${reason}`}`;
     }
-    case 'incident.opened':
-      return `incident ${incidentIdOf(event)} opened${stringField(data, 'title') === undefined ? '' : `: ${stringField(data, 'title')!}`}`;
+    case 'incident.opened': {
+      // The title is the first alert's summary, already in the timeline and the report's heading.
+      const pool = stringField(data, 'pool');
+      const alert = stringField(data, 'alert');
+      return `incident ${incidentIdOf(event)} opened${pool === undefined ? '' : pool === '*' ? ' for the node' : ` for pool ${pool}`}${alert === undefined ? '' : ` by alert ${alert}`}`;
+    }
     case 'incident.milestone': {
       const note = stringField(data, 'note');
       return `incident ${incidentIdOf(event)} ${stringField(data, 'milestone') ?? 'milestone'} by ${stringField(data, 'by') ?? event.actor}${note === undefined ? '' : `: ${note}`}`;
