@@ -12,6 +12,7 @@ import { crashNow, crashPointFromEnv } from './crash-point.js';
 import { openControlPlane, proposeFileChange, type BootstrapNotice } from './control-plane.js';
 import type { Logger } from './logger.js';
 import { NodeMonitor } from './node-monitor.js';
+import { builtinDrillEngine, DrillService } from './drill-service.js';
 
 /**
  * The parts of a node that exist once per node whatever the number of workers: the store and the
@@ -39,6 +40,8 @@ export class Control {
   private reloadQueue: Promise<unknown> = Promise.resolve();
   private readonly crashPoint = crashPointFromEnv();
   private nodeMonitor: NodeMonitor | undefined;
+  /** The built-in drills the admin API starts (one at a time), once the admin API listens. */
+  private drills: DrillService | undefined;
   /** Health transitions are appended to the audit log one at a time, in order; close() waits for them. */
   private healthEvents: Promise<void> = Promise.resolve();
 
@@ -136,6 +139,8 @@ export class Control {
   async startAdmin(): Promise<string> {
     const { host, port } = splitListenAddress(this.config.admin.listen);
     const registry = createMetricsRegistry(this.telemetry, () => (this.snapshot ? this.snapshot.pools.values() : []));
+    const drills = new DrillService({ store: this.store, engine: builtinDrillEngine(this.logger), logger: this.logger });
+    this.drills = drills;
     const admin = await startAdminServer({
       host,
       port,
@@ -145,6 +150,7 @@ export class Control {
       store: this.store,
       changes: this.changes,
       monitor: () => this.nodeMonitor?.monitor,
+      drills,
       onError: (error) => this.logger.error({ err: error }, 'admin API route failed'),
     });
     this.admin = admin;
@@ -227,6 +233,8 @@ export class Control {
     // A tick in progress (store writes, an automatic rollback) finishes; queued notifications are flushed.
     await this.nodeMonitor?.close();
     await this.admin?.close();
+    // A running drill is aborted (its own node and backends stopped) before the store closes; it is not stored.
+    await this.drills?.close();
     // A reload in progress finishes its store writes before the store closes.
     await this.reloadQueue;
     await this.healthEvents;

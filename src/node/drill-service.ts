@@ -1,6 +1,6 @@
 import { DrillRequestError, type AdminDrillScenario, type AdminDrillSource, type AdminDrillStatus } from '../admin/index.js';
 import { recordDrillRun, type StoreSession } from '../control/index.js';
-import type { DrillProgress, DrillResult } from '../drill/index.js';
+import { listBuiltinScenarios, loadScenario, runDrill, type DrillProgress, type DrillResult } from '../drill/index.js';
 import type { Logger } from './logger.js';
 
 // A node's drills (issue 6; the dashboard's "start a built-in drill and watch it", issue 7): one
@@ -48,6 +48,35 @@ interface FinishedDrill {
 }
 
 const DEFAULT_CLOSE_WAIT_MS = 10_000;
+
+/**
+ * The real engine: the package's built-in scenarios (drills/*.yaml), run by runDrill. Only names
+ * from that list are run (DrillService checks), so an API caller cannot point it at a file.
+ */
+export function builtinDrillEngine(logger?: Pick<Logger, 'warn'>): DrillEngine {
+  let scenarios: AdminDrillScenario[] | undefined;
+  return {
+    scenarios() {
+      // The shipped files do not change while the node runs: read them once.
+      if (scenarios === undefined) {
+        scenarios = [];
+        for (const builtin of listBuiltinScenarios()) {
+          try {
+            const { scenario } = loadScenario(builtin.name);
+            scenarios.push({ name: builtin.name, title: scenario.title, description: scenario.description.trim() });
+          } catch (error) {
+            logger?.warn({ err: error, file: builtin.file }, `built-in drill scenario ${builtin.file} is not valid; it is left out`);
+          }
+        }
+      }
+      return scenarios;
+    },
+    run(name, options) {
+      const { scenario, file } = loadScenario(name);
+      return runDrill(scenario, { speed: options.speed, onProgress: options.onProgress, signal: options.signal, file });
+    },
+  };
+}
 
 export class DrillService implements AdminDrillSource {
   readonly #store: StoreSession;
