@@ -3,10 +3,12 @@ import { listEvents, MAX_EVENT_LIMIT, type AuditEvent } from '../events/index.js
 import { policyOf } from '../policy/index.js';
 import type { StoreSession } from '../store/index.js';
 import { incidentDurations, type Incident, type IncidentDurations, type MilestoneMark } from './incident.js';
-import { causesOf, candidateChangeIds, rankRootCauseCandidates, triggerOf, type FiredAlertCauses, type ReportTrigger, type RootCauseCandidate } from './report-candidates.js';
-import { alertFingerprintOf, describeEvent, fieldOf, numberField, stringField } from './report-events.js';
+import { candidateChangeIds, rankRootCauseCandidates, triggerOf, type FiredAlertCauses, type ReportTrigger, type RootCauseCandidate } from './report-candidates.js';
+import { alertLives, type AlertLife } from './report-alerts.js';
+import { describeEvent } from './report-events.js';
 import { formatCount, formatShare } from './report-format.js';
-import { getIncident, MITIGATED_BY_RESOLVE_NOTE } from './incident-records.js';
+import { getIncident } from './incident-records.js';
+import { resolutionOf, type ReportResolution } from './report-resolution.js';
 
 // The postmortem draft of one incident (issue 6), in the shape of the common templates (the Google SRE
 // book's, PagerDuty's): summary, impact, trigger, root-cause candidates, detection, resolution and a
@@ -15,6 +17,7 @@ import { getIncident, MITIGATED_BY_RESOLVE_NOTE } from './incident-records.js';
 // written by hand after 2 h 45 min; its timeline had quarter-hour times. This one has the real ones.
 
 export type { RootCauseCandidate, ReportTrigger } from './report-candidates.js';
+export type { ReportResolution, ReportRollback } from './report-resolution.js';
 
 export interface IncidentReportOptions {
   /**
@@ -105,27 +108,6 @@ export interface ReportDetection {
   readonly alerts: readonly ReportAlert[];
   readonly acknowledged: ReportMark | null;
   readonly identified: ReportMark | null;
-}
-
-export interface ReportRollback {
-  readonly rollbackChangeId: number;
-  readonly restoredVersion: number | null;
-  readonly appliedVersion: number | null;
-  readonly undoneChangeIds: readonly number[];
-  readonly at: number;
-  readonly by: string;
-}
-
-export interface ReportResolution {
-  readonly mitigatedAt: number | null;
-  /** "rolled back change 7: version 1 restored as version 3 (change 8)". */
-  readonly how: string | null;
-  readonly by: string | null;
-  readonly secondsToMitigate: number | null;
-  readonly resolvedAt: number | null;
-  readonly secondsToResolve: number | null;
-  /** Rollbacks applied from the first sign to the end of the window. */
-  readonly rollbacks: readonly ReportRollback[];
 }
 
 export interface TimelineEntry {
@@ -231,7 +213,10 @@ export async function buildIncidentReport(session: StoreSession, id: number, opt
     rootCauseCandidates,
     detection: {
       firstSignAt,
-      firstSign: firstLife === undefined ? 'the incident opened' : `alert ${firstLife.fingerprint} became ${firstLife.pendingAt === null ? 'firing' : 'pending'}`,
+      firstSign:
+        firstLife === undefined
+          ? (incident.milestones.started?.note ?? 'the incident opened')
+          : `alert ${firstLife.fingerprint} became ${firstLife.pendingAt === null ? 'firing' : 'pending'}`,
       detectedAt,
       secondsAfterFirstSign: detectedAt === null ? null : seconds(detectedAt - firstSignAt),
       alerts: fired.map((life) => ({
@@ -295,68 +280,6 @@ async function eventsOfChanges(session: StoreSession, ids: readonly number[]): P
   return byId;
 }
 
-interface AlertLife {
-  readonly fingerprint: string;
-  rule: string;
-  pool: string | null;
-  backend: string | null;
-  pendingAt: number | null;
-  firingAt: number | null;
-  resolvedAt: number | null;
-  summary: string;
-  causes: FiredAlertCauses['causes'];
-  evidence: Readonly<Record<string, unknown>>;
-}
-
-/**
- * The lives (pending -> firing -> resolved) of the incident's alerts in the window, read from their
- * alert.state_changed events. An alert is the incident's when its fingerprint is in the incident (or,
- * for an incident that lists none, when it is about the incident's pool); a life that ended before
- * the first sign is an earlier, separate trouble.
- */
-function alertLives(events: readonly AuditEvent[], incident: Incident): AlertLife[] {
-  const started = incident.milestones.started?.at ?? Number.NEGATIVE_INFINITY;
-  const isRelated = (event: AuditEvent) =>
-    incident.alerts.length > 0
-      ? incident.alerts.includes(alertFingerprintOf(event))
-      : incident.pool === '*' || stringField(event.data, 'pool') === incident.pool;
-  const open = new Map<string, AlertLife>();
-  const lives: AlertLife[] = [];
-  for (const event of events) {
-    if (event.kind !== 'alert.state_changed' || !isRelated(event)) continue;
-    const fingerprint = alertFingerprintOf(event);
-    const to = stringField(event.data, 'to');
-    let life = open.get(fingerprint);
-    if (life === undefined || to === 'pending') {
-      life = {
-        fingerprint,
-        rule: stringField(event.data, 'rule') ?? fingerprint.split('/')[0]!,
-        pool: stringField(event.data, 'pool') ?? null,
-        backend: stringField(event.data, 'backend') ?? null,
-        pendingAt: to === 'pending' ? event.at : null,
-        firingAt: null,
-        resolvedAt: null,
-        summary: stringField(event.data, 'summary') ?? '',
-        causes: [],
-        evidence: {},
-      };
-      open.set(fingerprint, life);
-      lives.push(life);
-    }
-    if (to === 'firing') {
-      life.firingAt = event.at;
-      life.summary = stringField(event.data, 'summary') ?? life.summary;
-      life.causes = causesOf(event.data);
-      const evidence = fieldOf(event.data, 'evidence');
-      life.evidence = typeof evidence === 'object' && evidence !== null ? (evidence as Record<string, unknown>) : {};
-    } else if (to === 'resolved') {
-      life.resolvedAt = event.at;
-      open.delete(fingerprint);
-    }
-  }
-  return lives.filter((life) => (life.resolvedAt ?? Number.POSITIVE_INFINITY) >= started).sort((a, b) => (a.firingAt ?? Infinity) - (b.firingAt ?? Infinity));
-}
-
 function impactOf(incident: Incident): ReportImpact {
   const { requests, slowed, failed, sloMs } = incident.impact;
   const share = (part: number, whole: number) => (whole > 0 ? part / whole : null);
@@ -380,51 +303,6 @@ function impactSentence(impact: ReportImpact, pools: readonly string[]): string 
     return `No requests to ${where} were counted while the incident was open.`;
   }
   return `${formatShare(impact.slowedShare)} of ${formatCount(impact.requests)} requests to ${where} were slower than the ${formatCount(impact.sloMs)} ms SLO and ${formatShare(impact.failedShare)} failed while the incident was open.`;
-}
-
-/**
- * Mitigation as the incident recorded it (the milestone, with what was done), else the first rollback
- * applied after the first sign, as the audit log shows it.
- */
-function resolutionOf(incident: Incident, events: readonly AuditEvent[], firstSignAt: number): ReportResolution {
-  const rollbacks: ReportRollback[] = [];
-  for (const event of events) {
-    if (event.kind !== 'change.applied' || event.at < firstSignAt) continue;
-    const restoredVersion = numberField(event.data, 'rollbackOf');
-    const rollbackChangeId = numberField(event.data, 'changeId');
-    if (restoredVersion === undefined || rollbackChangeId === undefined) continue;
-    const undoneChangeIds = events
-      .filter((other) => other.kind === 'change.rolled_back' && numberField(other.data, 'byChange') === rollbackChangeId)
-      .map((other) => numberField(other.data, 'changeId'))
-      .filter((changeId): changeId is number => changeId !== undefined);
-    rollbacks.push({ rollbackChangeId, restoredVersion, appliedVersion: numberField(event.data, 'version') ?? null, undoneChangeIds, at: event.at, by: event.actor });
-  }
-  const first = rollbacks[0];
-  const recorded = incident.milestones.mitigated;
-  // The incident takes "mitigated" from its resolution when nobody marked it; a rollback before that
-  // is what mitigated it.
-  const isOnlyResolved = recorded?.note === MITIGATED_BY_RESOLVE_NOTE && first !== undefined && first.at <= recorded.at;
-  const mark = isOnlyResolved ? undefined : recorded;
-  const resolved = incident.milestones.resolved;
-  const mitigatedAt = mark?.at ?? first?.at ?? null;
-  const how = mark === undefined ? (first === undefined ? null : rollbackWords(first)) : (mark.note ?? null);
-  return {
-    mitigatedAt,
-    how,
-    by: mark?.by ?? first?.by ?? null,
-    secondsToMitigate: mitigatedAt === null ? null : seconds(mitigatedAt - firstSignAt),
-    resolvedAt: resolved?.at ?? null,
-    secondsToResolve: resolved === undefined ? null : seconds(resolved.at - firstSignAt),
-    rollbacks,
-  };
-}
-
-/** "rolled back change 7: version 1 restored as version 3 (change 8)", as the alert's action says it. */
-export function rollbackWords(rollback: ReportRollback): string {
-  const undone = rollback.undoneChangeIds.length === 0 ? 'rolled back' : `rolled back change ${rollback.undoneChangeIds.join(', ')}:`;
-  const restored = rollback.restoredVersion === null ? '' : ` version ${rollback.restoredVersion} restored`;
-  const as = rollback.appliedVersion === null ? '' : ` as version ${rollback.appliedVersion}`;
-  return `${undone}${restored}${as} (change ${rollback.rollbackChangeId})`;
 }
 
 function markOf(mark: MilestoneMark | undefined, firstSignAt: number): ReportMark | null {
