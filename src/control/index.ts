@@ -7,4 +7,5 @@ export * from './policy/index.js';
 export * from './changes/index.js';
 export * from './alerts/index.js';
 export * from './incidents/index.js';
+export * from './fleet/index.js';
 export * from './drills/index.js';

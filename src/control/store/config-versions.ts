@@ -1,4 +1,5 @@
 import { withConfigDefaults } from '../../config/index.js';
+import { announceConfigVersion } from './config-announce.js';
 import { lockStoreForWrite } from './write-lock.js';
 import type { StoreSession } from './store.js';
 import type { ChangeSource, ConfigVersionTable } from './tables.js';
@@ -31,7 +32,7 @@ export interface NewConfigVersion {
 /**
  * Records the next config version (latest + 1, no gaps across nodes: numbered under the store's write
  * lock). Inside a caller's transaction it commits with it, so "version recorded" and "change marked
- * applied" cannot disagree.
+ * applied" cannot disagree. On PostgreSQL the version is announced to the fleet when it commits.
  */
 export function recordConfigVersion(session: StoreSession, input: NewConfigVersion): Promise<ConfigVersion> {
   const configJson = JSON.stringify(input.config);
@@ -50,6 +51,7 @@ export function recordConfigVersion(session: StoreSession, input: NewConfigVersi
       parent_version: input.parentVersion === undefined ? (latest?.version ?? null) : input.parentVersion,
     };
     await tx.db.insertInto('config_versions').values(row).execute();
+    await announceConfigVersion(tx, version);
     return toConfigVersion(row);
   });
 }

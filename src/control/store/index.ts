@@ -1,6 +1,7 @@
 export { openStore, type Store, type StoreSession, type OpenStoreOptions } from './store.js';
 export { parseStoreUrl, type StoreLocation } from './store-url.js';
 export { lockStoreForWrite } from './write-lock.js';
+export { CONFIG_CHANNEL, announceConfigVersion, parseConfigAnnouncement } from './config-announce.js';
 export {
   recordConfigVersion,
   getConfigVersion,

@@ -17,6 +17,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
     '0001_initial': { up: (db) => createInitialSchema(db, dialect) },
     '0002_change_policy': { up: (db) => addChangePolicyColumns(db) },
     '0003_incidents_and_drills': { up: (db) => createIncidentAndDrillTables(db, dialect) },
+    '0004_fleet': { up: (db) => addFleetColumnsAndSecrets(db) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -199,4 +200,19 @@ async function createIncidentAndDrillTables(db: AnyDb, dialect: StoreDialect): P
     .addCheckConstraint('drill_runs_verdict', oneOf('verdict', DRILL_VERDICTS))
     .execute();
   await db.schema.createIndex('drill_runs_by_scenario').on('drill_runs').columns(['scenario', 'started_at']).execute();
+}
+
+/**
+ * Fleet mode (issue 8): where a node's admin API answers (for `evenkeel fleet status`), and secrets
+ * every node must share, such as the key that signs persistence cookies. A secret row is created once
+ * with INSERT ... ON CONFLICT DO NOTHING, so nodes starting at the same moment read the same key.
+ */
+async function addFleetColumnsAndSecrets(db: AnyDb): Promise<void> {
+  await db.schema.alterTable('nodes').addColumn('admin_url', 'text').execute();
+  await db.schema
+    .createTable('shared_secrets')
+    .addColumn('name', 'text', (column) => column.primaryKey())
+    .addColumn('value', 'text', (column) => column.notNull())
+    .addColumn('created_at', 'bigint', (column) => column.notNull())
+    .execute();
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import { StoreError } from '../errors.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider, type StoreDialect } from './migrations.js';
 import { openPostgresPool } from './postgres-pool.js';
@@ -167,11 +167,15 @@ async function openPostgres(location: Extract<StoreLocation, { dialect: 'postgre
 
 /** Brings the schema to the latest version; returns that version's name. */
 async function migrate(db: Kysely<StoreSchema>, dialect: StoreDialect, displayUrl: string): Promise<string> {
+  // Kysely looks for its tables in every schema unless told which: on a database where another
+  // schema (another fleet, a test run) already has them, a fresh schema would skip creating its own.
+  const migrationTableSchema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
     db,
     provider: migrationProvider(dialect),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
   });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) {

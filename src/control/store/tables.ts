@@ -21,6 +21,7 @@ export interface StoreSchema {
   telemetry_snapshots: TelemetrySnapshotTable;
   incidents: IncidentTable;
   drill_runs: DrillRunTable;
+  shared_secrets: SharedSecretTable;
 }
 
 export const CHANGE_STATUSES = ['proposed', 'approved', 'rejected', 'applied', 'rolled_back', 'failed'] as const;
@@ -134,6 +135,15 @@ export interface NodeTable {
   started_at: number;
   last_seen_at: number;
   config_version: number | null;
+  /** Where the node's admin API answers (0004); null for a row written before. */
+  admin_url: string | null;
+}
+
+/** A secret every node of a fleet shares (0004), such as `cookie_secret`. */
+export interface SharedSecretTable {
+  name: string;
+  value: string;
+  created_at: number;
 }
 
 export interface TelemetrySnapshotTable {

@@ -1,0 +1,13 @@
+export { sharedSecret } from './shared-secrets.js';
+export {
+  HEARTBEAT_INTERVAL_MS,
+  STALE_AFTER_MS,
+  GONE_AFTER_MS,
+  recordNodeHeartbeat,
+  removeNode,
+  nodeStateOf,
+  listFleetNodes,
+  type FleetNode,
+  type FleetNodeState,
+  type NodeHeartbeat,
+} from './node-records.js';
