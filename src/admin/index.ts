@@ -4,4 +4,5 @@ export { describePools, SHARE_WINDOW_SECONDS, type AdminPoolSource, type Backend
 export { AdminError, type AdminErrorCode } from './errors.js';
 export { collectAlerts, type AdminMonitorSource } from './alert-routes.js';
 export type { LiveStats, BackendStats } from './stats-view.js';
+export type { FleetStatus, AdminFleetSource } from './fleet-routes.js';
 export { DrillRequestError, type AdminDrillSource, type AdminDrillStatus, type AdminDrillScenario, type DrillRequestErrorCode } from './drill-routes.js';

@@ -282,7 +282,14 @@ export const poolsSchema = {
   },
 } as const;
 
-export const healthSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string', const: 'ok' } } } as const;
+export const healthSchema = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded'], description: 'degraded: the node serves, but cannot reach its fleet store (it keeps its last config)' },
+    reasons: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
 
 const ALERT_STATE_VALUES = ['pending', 'firing', 'resolved'] as const;
 const evidenceSchema = { type: 'object', additionalProperties: { type: ['number', 'string', 'null'] }, description: 'The numbers behind the alert, by name ("observedShare", "observed.web-1", "pValue", ...)' } as const;

@@ -14,6 +14,7 @@ import { alertSchema, changeRequestSchema, errorSchema, authErrors, healthSchema
 import { registerAlertRoutes, type AdminMonitorSource } from './alert-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { registerDrillRoutes, type AdminDrillSource } from './drill-routes.js';
+import { registerFleetRoutes, type AdminFleetSource } from './fleet-routes.js';
 import { registerDashboardRoutes } from './dashboard-route.js';
 import { registerWhoamiRoute } from './whoami-route.js';
 import { StatsStreams } from './stats-stream.js';
@@ -36,6 +37,8 @@ export interface AdminServerOptions {
   changes: ChangeService;
   /** The node's monitor (alerts, traffic baseline); read per request. Without it /api/v1/alerts reads the store only. */
   monitor?: () => AdminMonitorSource | undefined;
+  /** This node's fleet membership (PostgreSQL store); read per request. /healthz says `degraded` when its store is unreachable. */
+  fleet?: () => AdminFleetSource | undefined;
   /** The node's drills (built-in scenarios, one running at a time); without it POST /api/v1/drills answers 503. */
   drills?: AdminDrillSource;
   /** Told about a route that failed (the client gets EK_ADMIN_INTERNAL); the node logs it. */
@@ -96,7 +99,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const open = { access: 'public' } as const;
   const noSecurity = { security: [] as never[] };
   registerDashboardRoutes(app);
-  app.get('/healthz', { config: open, schema: { ...noSecurity, summary: 'Liveness', tags: ['node'], response: { 200: healthSchema } } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: open, schema: { ...noSecurity, summary: 'Liveness', tags: ['node'], response: { 200: healthSchema } } }, async () => {
+    // Still 200 when degraded: a node that cannot reach the store serves on its last config, and a
+    // layer-4 balancer must not take it out for that (docs/fleet.md).
+    const degraded = options.fleet?.()?.degradedReason();
+    return degraded === undefined ? { status: 'ok' } : { status: 'degraded', reasons: [degraded] };
+  });
   app.get('/metrics', { config: open, schema: { ...noSecurity, summary: 'Prometheus metrics', tags: ['node'] } }, async (_request, reply) => {
     const body = await options.registry.metrics();
     return reply.type(options.registry.contentType).send(body);
@@ -133,6 +141,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   registerAlertRoutes(app, { store: options.store, monitor: options.monitor });
   registerIncidentRoutes(app, { store: options.store });
   registerDrillRoutes(app, { store: options.store, drills: options.drills });
+  registerFleetRoutes(app, { store: options.store, fleet: options.fleet });
   registerWhoamiRoute(app);
 
   app.setNotFoundHandler(async (request, reply) =>

@@ -9,6 +9,7 @@ import { registerExportCommands } from './export-command.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerIncidentCommands } from './incident-command.js';
 import { registerDrillCommands } from './drill-command.js';
+import { registerFleetCommands } from './fleet-command.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerIncidentCommands(program);
   registerDrillCommands(program);
+  registerFleetCommands(program);
   return program;
 }
 

@@ -156,7 +156,7 @@ export const configSchema = z.strictObject({
       trusted_proxies: z.array(z.string()).default([]).describe("Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept and appended to; others' are replaced."),
       drain_timeout: duration().prefault('15s').describe('How long SIGTERM waits for in-flight requests.'),
       cookie_secret: z.string().min(16, { error: 'expected a cookie secret of at least 16 characters' }).optional()
-        .describe('Secret for signing persistence cookies; defaults to $EVENKEEL_COOKIE_SECRET, else a random one per start.'),
+        .describe('Secret for signing persistence cookies; defaults to $EVENKEEL_COOKIE_SECRET, else a random key kept in the store and shared by every node using it.'),
       access_log: z.boolean().default(false).describe('Structured JSON access log on standard output.'),
     })
     .prefault({})

@@ -4,6 +4,7 @@ import {
   ChangeRefusedError,
   createChangeService,
   ensureBootstrapAdmin,
+  getConfigVersion,
   latestConfigVersion,
   openStore,
   simulateImpact,
@@ -17,6 +18,7 @@ import type { SampledPool } from '../telemetry/index.js';
 import { createChangeAudit } from './change-audit.js';
 import { crashBeforeCommit, crashPointFromEnv } from './crash-point.js';
 import type { Logger } from './logger.js';
+import { isSameSharedConfig, withNodeLocalSettingsOf } from './fleet/node-local-settings.js';
 
 // How a node starts its control plane and which config it starts with (docs/running.md, "The store"):
 //   1. open the store named by the FILE's store.url (migrations run in openStore);
@@ -28,6 +30,10 @@ import type { Logger } from './logger.js';
 //      - otherwise the file was edited while the node was down: it is proposed as a change from source
 //        `file` and applied when policy lets it (guardrails, flags); if it is refused or waits for an
 //        approver, the store's latest version is served and the log says why.
+//   In a fleet (a PostgreSQL store, docs/fleet.md) the files of the nodes differ in their node-local
+//   settings (listen, admin, workers, store, demo): "unchanged" then means the same shared settings as
+//   the newest version recorded from any node's file, and a proposed file keeps the live version's
+//   node-local settings, so that one node's ports never become another's.
 //   This all happens before the data plane is built, so restart-only settings of the file (listen,
 //   workers, ...) take effect when the file's change applies.
 
@@ -64,6 +70,7 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Op
     const created = await ensureBootstrapAdmin(store);
     const bootstrap = created.created ? { name: created.name, token: created.token, isFromEnvironment: created.isFromEnvironment } : undefined;
     const latest = await latestConfigVersion(store);
+    const isFleet = store.dialect === 'postgres';
     const changes = await createChangeService({
       store,
       applyLive: options.applyLive,
@@ -77,10 +84,10 @@ export async function openControlPlane(options: ControlPlaneOptions): Promise<Op
     });
     if (latest === undefined) {
       logger.info({ store: store.displayUrl, version: changes.liveVersion() }, `store ${store.displayUrl} was empty: the config file is version ${changes.liveVersion()}`);
-    } else if (await isFileRecorded(store, fileText)) {
+    } else if (isFleet ? await isFileRecordedInFleet(store, fileConfig) : await isFileRecorded(store, fileText)) {
       logger.info({ store: store.displayUrl, version: changes.liveVersion() }, `serving version ${changes.liveVersion()} from the store ${store.displayUrl} (the config file is unchanged since it was recorded)`);
     } else {
-      const outcome = await proposeFileChange(changes, fileConfig, fileText, `${options.configPath} edited while the node was stopped`);
+      const outcome = await proposeFileChange(changes, fileConfig, fileText, `${options.configPath} edited while the node was stopped`, isFleet);
       if (outcome.kind === 'applied') {
         logger.info({ change: outcome.change.id, version: changes.liveVersion() }, `the edited config file is version ${changes.liveVersion()} (change ${outcome.change.id})`);
       } else if (outcome.kind === 'unchanged') {
@@ -104,16 +111,27 @@ async function isFileRecorded(store: Store, fileText: string): Promise<boolean> 
   return row !== undefined && row.config_yaml === fileText;
 }
 
+/** In a fleet: true when `fileConfig` has the shared settings of the newest version recorded from a node's file. */
+async function isFileRecordedInFleet(store: Store, fileConfig: Config): Promise<boolean> {
+  const row = await store.db.selectFrom('config_versions').select('version').where('source', '=', 'file').orderBy('version', 'desc').limit(1).executeTakeFirst();
+  const recorded = row === undefined ? undefined : await getConfigVersion(store, row.version);
+  return recorded !== undefined && isSameSharedConfig(fileConfig, recorded.config as Config);
+}
+
 export type FileChangeOutcome =
   | { kind: 'applied'; change: ChangeRequest }
   | { kind: 'waiting'; change: ChangeRequest }
   | { kind: 'unchanged' }
   | { kind: 'refused'; code: string; message: string; changeId: number | undefined };
 
-/** Proposes the config file as a change from source `file` and applies it when it needs no approver. */
-export async function proposeFileChange(changes: ChangeService, config: Config, configYaml: string, reason: string): Promise<FileChangeOutcome> {
+/**
+ * Proposes the config file as a change from source `file` and applies it when it needs no approver.
+ * In a fleet the proposal keeps the live version's node-local settings (see above).
+ */
+export async function proposeFileChange(changes: ChangeService, config: Config, configYaml: string, reason: string, isFleet = false): Promise<FileChangeOutcome> {
   try {
-    const proposed = await changes.propose({ actor: FILE_ACTOR, source: 'file', reason, config, configYaml });
+    const proposedConfig = isFleet ? withNodeLocalSettingsOf(config, changes.liveConfig()) : config;
+    const proposed = await changes.propose({ actor: FILE_ACTOR, source: 'file', reason, config: proposedConfig, configYaml });
     if (proposed.needsApproval && proposed.status !== 'approved') return { kind: 'waiting', change: proposed };
     const applied = await changes.apply(proposed.id, FILE_ACTOR);
     return { kind: 'applied', change: applied };

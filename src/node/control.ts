@@ -13,6 +13,8 @@ import { openControlPlane, proposeFileChange, type BootstrapNotice } from './con
 import type { Logger } from './logger.js';
 import { NodeMonitor } from './node-monitor.js';
 import { builtinDrillEngine, DrillService } from './drill-service.js';
+import { FleetMember } from './fleet/fleet-member.js';
+import { localizeConfig } from './fleet/node-local-settings.js';
 
 /**
  * The parts of a node that exist once per node whatever the number of workers: the store and the
@@ -39,6 +41,12 @@ export class Control {
   /** File reloads run one at a time, in the order they were asked for. */
   private reloadQueue: Promise<unknown> = Promise.resolve();
   private readonly crashPoint = crashPointFromEnv();
+  /** The config file as loaded at start: in a fleet, where the node-local settings come from. */
+  private readonly fileConfig: Config;
+  /** Shared config -> the config this node serves (identity unless the store is a fleet's PostgreSQL). */
+  private localize: (config: Config) => Config = (config) => config;
+  /** This node's membership of a fleet (PostgreSQL store only), once the admin API listens. */
+  private fleetMember: FleetMember | undefined;
   private nodeMonitor: NodeMonitor | undefined;
   /** The built-in drills the admin API starts (one at a time), once the admin API listens. */
   private drills: DrillService | undefined;
@@ -49,6 +57,7 @@ export class Control {
   constructor(configPath: string, fileConfig: Config, logger: Logger) {
     this.configPath = configPath;
     this.config = fileConfig;
+    this.fileConfig = fileConfig;
     this.logger = logger;
     this.telemetry = new Telemetry();
     this.health = new HealthCoordinator({ onChange: (event) => this.logHealth(event) });
@@ -75,13 +84,17 @@ export class Control {
       fileText,
       configPath: this.configPath,
       logger: this.logger,
-      applyLive: (config, version) => this.applyConfig(config, version),
+      applyLive: (config, version) => this.applyConfig(this.localize(config), version),
       simulateWith: () => ({ sample: this.telemetry.requestSample.read(), liveBackends: this.liveBackends() }),
       backendHealth: (pool, backend) => this.snapshot?.pools.get(pool)?.members.backends.find((candidate) => candidate.id === backend)?.isHealthy,
     });
     this.storeNow = opened.store;
     this.changesNow = opened.changes;
-    this.config = opened.changes.liveConfig();
+    if (opened.store.dialect === 'postgres') {
+      const fileConfig = this.fileConfig;
+      this.localize = (config) => localizeConfig(config, fileConfig);
+    }
+    this.config = this.localize(opened.changes.liveConfig());
     this.version = opened.changes.liveVersion();
     return opened.bootstrap;
   }
@@ -151,11 +164,21 @@ export class Control {
       changes: this.changes,
       monitor: () => this.nodeMonitor?.monitor,
       drills,
+      fleet: () => this.fleetMember,
       onError: (error) => this.logger.error({ err: error }, 'admin API route failed'),
     });
     this.admin = admin;
     const shownHost = admin.address.family === 'IPv6' ? `[${admin.address.address}]` : admin.address.address;
-    return `http://${shownHost}:${admin.address.port}`;
+    const adminUrl = `http://${shownHost}:${admin.address.port}`;
+    if (this.store.dialect === 'postgres') {
+      // A PostgreSQL store is a fleet's: register, beat, and follow the config other nodes commit.
+      const member = new FleetMember({ store: this.store, storeUrl: this.fileConfig.store.url, changes: this.changes, adminUrl, logger: this.logger });
+      member.registerMetrics(registry);
+      await member.start();
+      this.fleetMember = member;
+      this.logger.info({ node: member.id, version: this.version }, `fleet: node ${member.id} registered in ${this.store.displayUrl}`);
+    }
+    return adminUrl;
   }
 
   /**
@@ -229,6 +252,8 @@ export class Control {
   async close(): Promise<void> {
     process.off('SIGHUP', this.onSighup);
     this.watcher?.close();
+    // Leave the fleet first: no config swaps during the shutdown, and the row goes before the store closes.
+    await this.fleetMember?.close();
     this.health.stop();
     // A tick in progress (store writes, an automatic rollback) finishes; queued notifications are flushed.
     await this.nodeMonitor?.close();

@@ -36,9 +36,12 @@ export async function startNode(options: ServeOptions, logger: Logger = createNo
   const config = control.config;
   const requested = options.workers ?? config.workers;
   const workers = requested === 'auto' ? Math.max(1, os.availableParallelism()) : requested;
-  const { secret, isEphemeral } = resolveCookieSecret(config);
-  if (isEphemeral && Object.values(config.pools).some((pool) => pool.persistence.by === 'cookie')) {
-    logger.warn('persistence cookies are signed with a random key for this start; set proxy.cookie_secret or EVENKEEL_COOKIE_SECRET to keep sessions across restarts and nodes');
+  let secret: string;
+  try {
+    ({ secret } = await resolveCookieSecret(config, control.store));
+  } catch (error) {
+    await control.close();
+    throw error;
   }
   let demo: Awaited<ReturnType<typeof startDemoUpstreams>>;
   try {

@@ -56,4 +56,10 @@ export interface ChangeService {
   apply(id: number, actor: Actor): Promise<ChangeRequest>;
   /** A rollback is itself a change (proposed and, when policy allows, applied at once). */
   rollback(actor: Actor, options: RollbackOptions): Promise<ChangeRequest>;
+  /**
+   * Swaps to a version another node of the fleet committed, through the same applyLive as a local
+   * apply; false (and nothing happens) when it is not newer than the live version. Throws what
+   * applyLive throws, leaving the live version as it was. (Added with fleet mode, issue 8.)
+   */
+  adoptCommittedVersion(version: number, config: Config): boolean;
 }

@@ -283,6 +283,12 @@ class StoredChangeService implements ChangeService {
     });
   }
 
+  adoptCommittedVersion(version: number, config: Config): boolean {
+    if (version <= this.#live.version) return false;
+    this.#swapLive(config, version);
+    return true;
+  }
+
   /** Called after the version is committed; the data plane swap is synchronous and all-or-nothing. */
   #swapLive(config: Config, version: number): void {
     // Versions only move forward here: an older apply finishing late must not undo a newer one.
