@@ -219,6 +219,43 @@ describe.each(DIALECTS)('incident report on %s', (dialect) => {
     expect(JSON.parse(JSON.stringify(report)) as IncidentReport).toEqual(report);
   });
 
+  it("reads like the original postmortem when people fix it by hand: 2 h 45 min, mitigated at 12:30, the script's change still the trigger", async () => {
+    const harness = await openAt(dialect, at('09:50:00'));
+    const { store, service } = harness;
+    setClock(at('09:57:10'));
+    const change = await service.propose({ actor: actors.script, source: 'automation', reason: 'weights.sh nightly rebalance', config: portal([400, 400, 100, 100, 100]) });
+    setClock(at('09:57:40'));
+    await service.approve(change.id, actors.bo);
+    setClock(at('09:58:00'));
+    await service.apply(change.id, actors.bo);
+    const pending = await transition(store, await diagnosed(store, SKEW, 'pending', at('10:00:00'), undefined), undefined, 'pending', at('10:00:00'));
+    const firing = await transition(store, { ...(await diagnosed(store, SKEW, 'firing', pending.startedAt, at('10:00:04.200'))), state: 'pending' }, 'pending', 'firing', at('10:00:04.200'));
+    const { incident } = await openOrJoinIncident(store, firing, at('10:00:04.200'));
+    setClock(at('10:05:00'));
+    await markMilestone(store, incident.id, 'acknowledged', 'ana', undefined, at('10:05:00'));
+    setClock(at('12:00:00'));
+    await markMilestone(store, incident.id, 'identified', 'ana', "weights.sh raised web-1 and web-2 to 400; sticky sessions kept the clients there", at('12:00:00'));
+    setClock(at('12:30:00'));
+    const fix = await service.rollback(actors.ana, { reason: 'undo weights.sh: two of five servers carry 80%', source: 'cli' });
+    await markMilestone(store, incident.id, 'mitigated', 'ana', `change ${fix.id} applied by ana as version ${fix.appliedVersion ?? '?'}`, at('12:30:00'));
+    const resolved = await transition(store, firing, 'firing', 'resolved', at('12:45:00'));
+    await alertResolved(store, resolved, at('12:45:00'));
+
+    setClock(at('13:00:00'));
+    const report = await buildIncidentReport(store, incident.id);
+    expect(report.trigger).toMatchObject({ kind: 'config_change', changeId: change.id });
+    expect(report.rootCauseCandidates.map((candidate) => candidate.changeId)).not.toContain(fix.id);
+    expect(report.resolution).toMatchObject({ mitigatedAt: at('12:30:00'), by: 'ana', how: `change ${fix.id} applied by ana as version 3`, secondsToMitigate: 9000, secondsToResolve: 9900 });
+    expect(report.resolution.rollbacks).toMatchObject([{ rollbackChangeId: fix.id, restoredVersion: 1, undoneChangeIds: [change.id], by: 'ana' }]);
+
+    const markdown = renderIncidentReportMarkdown(report);
+    expect(headingsOf(markdown)).toEqual(HEADINGS);
+    expect(markdown).toContain('- **Duration:** from 10:00:00 to 12:45:00 UTC on 2024-05-01 (2 h 45 min).');
+    expect(markdown).toContain('Time to detect: 4.2 s; time to mitigate: 2 h 30 min; time to resolve: 2 h 45 min.');
+    expect(markdown).toContain('- **Acknowledged:** 10:05:00 UTC by ana, 5 min after the first sign.');
+    expect(markdown).toContain(`| 12:30:00 | +2 h 30 min | rollback change ${fix.id} applied by ana: version 1 restored as version 3 |`);
+  });
+
   it('names the health condition as the trigger of a backend crash with no change, and the people who fixed it', async () => {
     const harness = await openAt(dialect, at('09:50:00'));
     const { store } = harness;
