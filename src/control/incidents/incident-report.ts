@@ -175,7 +175,7 @@ export async function buildIncidentReport(session: StoreSession, id: number, opt
     causes: life.causes,
     evidence: life.evidence,
   }));
-  const changeEvents = await eventsOfChanges(session, candidateChangeIds(events, firedCauses, firstSignAt, lookBackMs));
+  const changeEvents = await eventsOfChanges(session, candidateChangeIds(events, firedCauses, firstSignAt, lookBackMs), since);
   const rootCauseCandidates = rankRootCauseCandidates({
     events,
     changeEvents,
@@ -273,10 +273,17 @@ async function eventsBetween(session: StoreSession, since: number, until: number
   return { events, isTruncated: true };
 }
 
-/** Every event of each candidate change (its proposal and approvals may predate the window). */
-async function eventsOfChanges(session: StoreSession, ids: readonly number[]): Promise<Map<number, AuditEvent[]>> {
+/**
+ * Every event of each candidate change: its proposal and approvals may predate the window, so they
+ * are read from the change's creation on (the events' time index bounds the scan).
+ */
+async function eventsOfChanges(session: StoreSession, ids: readonly number[], windowSince: number): Promise<Map<number, AuditEvent[]>> {
   const byId = new Map<number, AuditEvent[]>();
-  for (const id of ids) byId.set(id, await listEvents(session, { subject: `change:${id}`, limit: 1000 }));
+  for (const id of ids) {
+    const change = await session.db.selectFrom('change_requests').select('created_at').where('id', '=', id).executeTakeFirst();
+    const since = change === undefined ? windowSince : Math.min(Number(change.created_at), windowSince);
+    byId.set(id, await listEvents(session, { subject: `change:${id}`, since, limit: 1000 }));
+  }
   return byId;
 }
 
