@@ -142,6 +142,42 @@ describe('the dashboard during a skew', () => {
         await sessions.stop();
       }
       expect((await adminCall(adminUrl, 'GET', `/api/v1/changes/${changeA.id}`)).body.status).toBe('rolled_back');
+
+      // The Timeline puts the script's changes, the alert and the rollback on one axis.
+      await page.getByRole('link', { name: 'Timeline' }).click();
+      const events = page.getByTestId('timeline-events');
+      await events.waitFor();
+      await expect.poll(() => events.locator('tr[data-category="rollback"]').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await events.locator('tr[data-category="alert"]', { hasText: 'firing' }).count()).toBeGreaterThan(0);
+      expect(await events.locator('tr[data-category="change"]', { hasText: 'weights.sh' }).count()).toBeGreaterThan(0);
+      expect(await page.getByTestId('timeline-axis').locator('.mark').count()).toBeGreaterThan(3);
+      await screenshot(page, 'timeline-desktop');
+      // Only alerts, then only what mentions the script.
+      for (const category of ['Changes', 'Rollbacks', 'Health', 'Incidents & drills', 'Other']) await page.getByRole('checkbox', { name: category }).uncheck();
+      await expect.poll(() => events.locator('tbody tr:not([data-category="alert"])').count()).toBe(0);
+      await page.getByRole('checkbox', { name: 'Changes' }).check();
+      await page.getByLabel('Search').fill('weights.sh');
+      await expect.poll(() => events.locator('tbody tr[data-category="alert"]', { hasNotText: 'weights.sh' }).count()).toBe(0);
+      expect(await events.locator('tbody tr[data-category="change"]').count()).toBeGreaterThan(0);
+
+      // Incidents & drills: the skew opened an incident (or the node says it has no incident API yet).
+      await tab.expectRefusal(404, async () => {
+        await page.getByRole('link', { name: 'Incidents & drills' }).click();
+        const incidents = page.getByTestId('incidents');
+        await expect.poll(() => incidents.innerText(), { timeout: 10_000 }).toMatch(/#\d+ .*skew|web-[12]|not available on this node/);
+        if ((await incidents.getByTestId('not-available').count()) === 0) {
+          await incidents.locator('a.list-item').first().click();
+          const report = page.getByTestId('incident-detail');
+          await expect.poll(() => report.innerText(), { timeout: 10_000 }).toMatch(/detected[\s\S]*(^# |not available on this node)/m);
+          if ((await report.getByTestId('report-markdown').count()) > 0) {
+            expect(await report.getByTestId('report-markdown').innerText()).toMatch(/^# /);
+            expect(await page.getByRole('link', { name: /^Download incident-\d+\.md$/ }).count()).toBe(1);
+          }
+        }
+        const drills = page.getByTestId('drills');
+        await expect.poll(() => drills.innerText(), { timeout: 10_000 }).not.toContain('Loading');
+        await screenshot(page, 'incidents-desktop');
+      });
       expect(tab.errors).toEqual([]);
     } finally {
       await tab.close();
