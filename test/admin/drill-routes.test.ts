@@ -165,6 +165,22 @@ describe('drill admin API', () => {
   });
 });
 
+describe('drill routes in the OpenAPI document', () => {
+  it('describes every drill route for the dashboard and clients', async () => {
+    const response = await fetch(`${base}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(document.paths).filter((path) => path.includes('/drills')).sort()).toEqual([
+      '/api/v1/drills',
+      '/api/v1/drills/current',
+      '/api/v1/drills/scenarios',
+      '/api/v1/drills/{id}',
+      '/api/v1/drills/{id}/report',
+    ]);
+    expect(Object.keys(document.paths['/api/v1/drills']!).sort()).toEqual(['get', 'post']);
+  });
+});
+
 describe('a node shutting down during a drill', () => {
   it('aborts the running drill, stores nothing for it, and refuses new drills', async () => {
     const service = new DrillService({ store, engine });
