@@ -113,7 +113,7 @@ export class DrillNode {
           algorithm: pool.algorithm,
           slow_start: '0s',
           ...(persistence ? { persistence } : {}),
-          health: { path: '/healthz', interval: formatDurationMs(pool.health_interval), timeout: formatDurationMs(Math.min(500, pool.health_interval / 2)) },
+          health: { path: '/healthz', interval: formatDurationMs(pool.health_interval), timeout: formatDurationMs(Math.min(1000, Math.round(pool.health_interval * 0.9))) },
           backends: scenario.backends.ids.map((id) => ({ id, url: backendUrls[id], weight: state.weights[id] ?? 100 })),
         },
       },
@@ -306,6 +306,8 @@ export interface ChangeRef {
 export interface NodeAlert {
   readonly fingerprint: string;
   readonly rule: string;
+  /** Set for per-backend alerts. */
+  readonly backend?: string | null;
   readonly state: string;
   readonly startedAt: number;
   readonly firingAt?: number | null;

@@ -4,7 +4,7 @@ import { DrillNode } from './drill-node.js';
 import { DRILL_PHASES, type DrillEvent, type DrillFigures, type DrillPhase, type DrillProgress, type DrillResult, type DrillTimelineEntry } from './drill-result.js';
 import { eventTimeline, judgeTargets, round1 } from './drill-targets.js';
 import { DrillError } from './errors.js';
-import { applyChangeStep, applyManualFix, injectFault, sleep, type DrillWorld } from './fault-injection.js';
+import { applyChangeStep, applyManualFix, faultBackends, injectFault, sleep, type DrillWorld } from './fault-injection.js';
 import type { Scenario } from './scenario-schema.js';
 import { SessionTraffic } from './session-traffic.js';
 import type { TrafficSnapshot } from './traffic-stats.js';
@@ -93,9 +93,13 @@ export async function runDrill(scenario: Scenario, options: RunDrillOptions = {}
 
     let detectAt: number | undefined;
     const expect = scenario.expect;
+    // An alert about one backend detects the fault only when it names a backend the fault is about.
+    const faulty = faultBackends(scenario.phases.fault);
+    const detecting = (alerts: AlertWatch, sinceMs: number) =>
+      alerts.fired(expect.alert, sinceMs).find((alert) => alert.backend === undefined || alert.backend === null || faulty.length === 0 || faulty.includes(alert.backend));
     if (expect.alert.length > 0) {
       progress.enter('detect', `waiting for ${expect.alert.join(' or ')} to fire`);
-      detectAt = await waitFor(() => watch?.fired(expect.alert, faultAt as number)[0]?.firingAt ?? undefined, scenario.phases.detect_timeout, options.signal);
+      detectAt = await waitFor(() => detecting(watch as AlertWatch, faultAt as number)?.firingAt ?? undefined, scenario.phases.detect_timeout, options.signal);
       note('drill.detect', detectAt === undefined ? `no ${expect.alert.join(' or ')} alert within ${scenario.phases.detect_timeout / 1000} s` : `${expect.alert.join(' or ')} alert seen firing`, detectAt ?? Date.now());
     }
 
@@ -111,15 +115,18 @@ export async function runDrill(scenario: Scenario, options: RunDrillOptions = {}
       await sleep(detectAt + mitigation.after / speed - Date.now(), options.signal);
       mitigateAt = await applyManualFix(world, mitigation);
     }
-    sampler.take();
-    note('drill.shares', `routed before the fault: ${describeShares(sampler.at(trafficStartedAt), sampler.at(faultAt))}`, faultAt);
-    const shareEnd = mitigateAt ?? detectAt ?? Date.now();
-    note('drill.shares', `routed from the fault to the ${mitigateAt === undefined ? (detectAt === undefined ? 'end of the wait' : 'detection') : 'mitigation'}: ${describeShares(sampler.at(faultAt), sampler.at(shareEnd))}`, shareEnd);
 
     progress.enter('recover', `observing for ${scenario.phases.observe / 1000 / speed} s`);
     await injected.done;
     await sleep(scenario.phases.observe / speed, options.signal);
     const final = await traffic.stop();
+    // Where the requests went: before the fault, and from it to the mitigation (or the detection, or the end).
+    sampler.take();
+    const shareEnd = mitigateAt ?? detectAt ?? Date.now();
+    const untilWhat = mitigateAt === undefined ? (detectAt === undefined ? 'the end' : 'the detection') : 'the mitigation';
+    note('drill.shares', `routed before the fault: ${describeShares(sampler.at(trafficStartedAt), sampler.at(faultAt))}`, faultAt);
+    note('drill.shares', `routed from the fault to ${untilWhat}: ${describeShares(sampler.at(faultAt), sampler.at(shareEnd))}`, shareEnd);
+    note('drill.shares', `routed from the start of the traffic to ${untilWhat}: ${describeShares(sampler.at(trafficStartedAt), sampler.at(shareEnd))}`, shareEnd);
     note('drill.end', `traffic stopped: ${final.sent} requests sent, p99 ${Math.round(final.latency.p99Ms)} ms`);
 
     progress.enter('report', 'collecting the event log and incident reports');
@@ -127,13 +134,13 @@ export async function runDrill(scenario: Scenario, options: RunDrillOptions = {}
     const events = await node.events();
     const incidentReports = await node.incidentReports();
     const liveVersionAtEnd = await node.liveVersion();
-    const detecting = watch.fired(expect.alert, faultAt)[0];
-    const topCause = detecting?.causes?.[0]?.kind;
+    const detected = detecting(watch, faultAt);
+    const topCause = detected?.causes?.[0]?.kind;
     const figures = measure(atFault, final, {
       detectS: detectAt === undefined ? undefined : round1((detectAt - faultAt) / 1000),
       mitigateS: mitigateAt === undefined ? undefined : round1((mitigateAt - faultAt) / 1000),
       diagnosisCorrect: expect.cause === undefined ? undefined : topCause === expect.cause,
-      diagnosis: detecting?.summary,
+      diagnosis: detected?.summary,
     });
     const silentFired = [...watch.fired(expect.silent, faultAt), ...watch.firingAt(expect.silent, faultAt)].map((alert) => alert.rule);
     const targets = judgeTargets(scenario, figures, { silentFired, liveVersionAtFault, liveVersionAtEnd, topCause });
@@ -177,7 +184,9 @@ function emptyFigures(): DrillFigures {
 
 /** Figures from the fault to the end: the traffic counted between the two snapshots. */
 function measure(atFault: TrafficSnapshot, final: TrafficSnapshot, found: Pick<DrillFigures, 'detectS' | 'mitigateS' | 'diagnosisCorrect' | 'diagnosis'>): DrillFigures {
-  const requests = final.offered - atFault.offered;
+  // Requests settled (answered, failed or refused) after the fault, so the shares stay within 0..1:
+  // a request sent before the fault and answered slowly after it counts, as its user felt the fault.
+  const requests = final.ok + final.failed - (atFault.ok + atFault.failed);
   const slowed = final.slowerThanSlo - atFault.slowerThanSlo;
   const failed = final.failed - atFault.failed;
   return { ...found, requests, slowed, failed, slowedShare: requests === 0 ? 0 : slowed / requests, failedShare: requests === 0 ? 0 : failed / requests };
