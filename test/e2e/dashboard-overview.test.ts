@@ -31,6 +31,8 @@ async function shownNumber(page: import('playwright-core').Page, testId: string)
 
 describe('the dashboard Overview on a running node', () => {
   it('refuses a wrong token, signs in with a viewer token and shows the live request counter change', async () => {
+    // `evenkeel serve` (and so `npm start`) says where the dashboard is.
+    expect(node.evenkeel.stdout()).toContain(`dashboard: ${node.adminUrl}/dashboard/`);
     const tab = await openDashboard(browser, node.adminUrl);
     const { page } = tab;
     try {
