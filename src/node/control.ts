@@ -172,7 +172,15 @@ export class Control {
     const adminUrl = `http://${shownHost}:${admin.address.port}`;
     if (this.store.dialect === 'postgres') {
       // A PostgreSQL store is a fleet's: register, beat, and follow the config other nodes commit.
-      const member = new FleetMember({ store: this.store, storeUrl: this.fileConfig.store.url, changes: this.changes, adminUrl, logger: this.logger });
+      const member = new FleetMember({
+        store: this.store,
+        storeUrl: this.fileConfig.store.url,
+        changes: this.changes,
+        adminUrl,
+        logger: this.logger,
+        telemetry: this.telemetry,
+        poolNames: () => (this.snapshot ? this.snapshot.pools.keys() : []),
+      });
       member.registerMetrics(registry);
       await member.start();
       this.fleetMember = member;

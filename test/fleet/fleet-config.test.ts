@@ -146,4 +146,23 @@ describe('a fleet of three nodes sharing one PostgreSQL store', () => {
       }
     }
   });
+
+  it("shows each node's own traffic in fleet status, from the snapshots the nodes write every 2 s", async () => {
+    const busy = nodes[1]!;
+    for (let i = 0; i < 40; i++) {
+      const response = await fetch(`${busy.proxyUrl}/`);
+      await response.arrayBuffer();
+    }
+    const startedAt = performance.now();
+    const rpsOf = async () => {
+      const fleet = await adminCall(nodes[0]!.adminUrl, 'GET', '/api/v1/fleet');
+      return new Map<string, number | null>(fleet.body.nodes.map((node: { adminUrl: string; requestsPerSecond: number | null }) => [node.adminUrl, node.requestsPerSecond]));
+    };
+    // The 40 requests show once their seconds are whole and written: within a few seconds.
+    const shownMs = await msUntil(async () => ((await rpsOf()).get(busy.adminUrl) ?? 0) >= 4, startedAt, 10_000, 200);
+    const rps = await rpsOf();
+    console.log(`fleet traffic: ${[...rps.values()].join(', ')} rps per node, shown ${shownMs.toFixed(0)} ms after the requests`);
+    // Every node writes snapshots, with zeros when it had no traffic.
+    for (const node of nodes) expect(rps.get(node.adminUrl)).not.toBeNull();
+  });
 });

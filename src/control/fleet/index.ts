@@ -11,3 +11,4 @@ export {
   type FleetNodeState,
   type NodeHeartbeat,
 } from './node-records.js';
+export { recordTelemetrySnapshot, pruneTelemetrySnapshots, SNAPSHOT_RETENTION_MS } from './telemetry-snapshots.js';

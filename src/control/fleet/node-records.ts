@@ -8,6 +8,8 @@ export const STALE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 export const GONE_AFTER_MS = 30_000;
 /** Per-node requests per second are read from the telemetry snapshots of this window. */
 const TRAFFIC_WINDOW_MS = 10_000;
+/** Nodes write whole seconds about 2 s late (see the node's snapshot writer): the window ends that much earlier. */
+const SNAPSHOT_LAG_MS = 2000;
 
 export type FleetNodeState = 'live' | 'stale' | 'gone';
 
@@ -58,7 +60,7 @@ export function nodeStateOf(heartbeatAgeMs: number): FleetNodeState {
 /** Every registered node, by id, with its state and its traffic from the telemetry snapshots. */
 export async function listFleetNodes(session: StoreSession, now: number = Date.now()): Promise<FleetNode[]> {
   const rows = await session.db.selectFrom('nodes').selectAll().orderBy('id').execute();
-  const since = now - TRAFFIC_WINDOW_MS;
+  const since = now - TRAFFIC_WINDOW_MS - SNAPSHOT_LAG_MS;
   const traffic = await session.db
     .selectFrom('telemetry_snapshots')
     .select((eb) => ['node_id', eb.fn.sum<number | string>('requests').as('requests')])

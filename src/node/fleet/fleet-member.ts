@@ -1,9 +1,11 @@
 import os from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import { parseStoreUrl, recordNodeHeartbeat, removeNode, HEARTBEAT_INTERVAL_MS, type ChangeService, type Store } from '../../control/index.js';
+import type { Telemetry } from '../../telemetry/index.js';
 import type { Logger } from '../logger.js';
 import { ConfigFollower } from './config-follower.js';
 import { nodeIdOf } from './node-identity.js';
+import { SnapshotWriter } from './snapshot-writer.js';
 
 /** How long a clean shutdown waits to remove the node's row before giving up (the row then ages to `gone`). */
 const DEREGISTER_TIMEOUT_MS = 2000;
@@ -15,6 +17,9 @@ export interface FleetMemberOptions {
   readonly changes: ChangeService;
   readonly adminUrl: string;
   readonly logger: Logger;
+  /** The node's telemetry and its live pools' names, for the per-node snapshots. */
+  readonly telemetry: Telemetry;
+  readonly poolNames: () => Iterable<string>;
 }
 
 /** This node as the fleet sees it, for /healthz, the metrics and GET /api/v1/fleet. */
@@ -33,7 +38,8 @@ export interface FleetSelf {
 }
 
 /**
- * One node of a fleet (a PostgreSQL store): registers itself and writes a heartbeat every 2 s,
+ * One node of a fleet (a PostgreSQL store): registers itself and writes a heartbeat and a snapshot of
+ * its per-backend traffic every 2 s,
  * follows the fleet's config (ConfigFollower), and knows whether the store is reachable. A node that
  * cannot reach the store keeps serving its last config; /healthz and evenkeel_store_up say so.
  */
@@ -43,6 +49,7 @@ export class FleetMember {
   readonly startedAt = Date.now();
   readonly #options: FleetMemberOptions;
   readonly #follower: ConfigFollower;
+  readonly #snapshots: SnapshotWriter;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeat: Promise<void> | undefined;
   #isListening = false;
@@ -55,6 +62,7 @@ export class FleetMember {
   constructor(options: FleetMemberOptions) {
     this.#options = options;
     this.id = nodeIdOf(options.adminUrl);
+    this.#snapshots = new SnapshotWriter({ store: options.store, nodeId: this.id, telemetry: options.telemetry, pools: options.poolNames });
     const location = parseStoreUrl(options.storeUrl);
     if (location.dialect !== 'postgres') throw new Error('a fleet member needs a PostgreSQL store');
     this.#follower = new ConfigFollower({
@@ -162,6 +170,7 @@ export class FleetMember {
       configVersion: this.#options.changes.liveVersion(),
       adminUrl: this.#options.adminUrl,
     })
+      .then(() => this.#snapshots.write())
       .then(
         () => this.#noteStoreRead(undefined),
         (error: unknown) => this.#noteStoreRead(error as Error),
