@@ -3,6 +3,7 @@ import { AutoRollback, ChangeError, policyOf, recentContextEvents, recordAlertTr
 import { AlertDelivery, Monitor, type AlertTransition, type MonitoredPool } from '../monitor/index.js';
 import type { Telemetry } from '../telemetry/index.js';
 import type { Logger } from './logger.js';
+import { NodeIncidents } from './node-incidents.js';
 
 // The monitor as a node runs it: the Monitor evaluates the rules every tick; each transition it
 // reports is stored with its audit event, handed to delivery (webhooks, Alertmanager), and, when an
@@ -31,6 +32,8 @@ const RESEND_CHECK_MS = 1000;
 export class NodeMonitor {
   readonly monitor: Monitor;
   readonly delivery: AlertDelivery;
+  /** Incidents opened, joined and resolved by this monitor's alerts (docs/incidents.md). */
+  readonly incidents: NodeIncidents;
   readonly #options: NodeMonitorOptions;
   readonly #autoRollback: AutoRollback;
   #resendTimer: NodeJS.Timeout | undefined;
@@ -40,6 +43,7 @@ export class NodeMonitor {
     const { telemetry, store, logger } = options;
     this.delivery = new AlertDelivery({ config: () => options.config().monitor, logger });
     this.#autoRollback = new AutoRollback({ changes: options.changes, store });
+    this.incidents = new NodeIncidents({ telemetry, config: options.config, store, logger, lagMs: options.lagMs });
     this.monitor = new Monitor({
       telemetry,
       pools: options.pools,
@@ -55,6 +59,7 @@ export class NodeMonitor {
 
   start(): void {
     this.monitor.start();
+    void this.incidents.start();
     this.#resendTimer = setInterval(() => this.delivery.resend(this.monitor.alerts().filter((alert) => alert.state === 'firing')), RESEND_CHECK_MS);
     this.#resendTimer.unref();
   }
@@ -63,6 +68,7 @@ export class NodeMonitor {
   async close(): Promise<void> {
     if (this.#resendTimer !== undefined) clearInterval(this.#resendTimer);
     await this.monitor.stop();
+    await this.incidents.close();
     await this.delivery.close();
   }
 
@@ -77,7 +83,12 @@ export class NodeMonitor {
     this.delivery.deliver(transition);
     const log = transition.to === 'firing' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ alert: alert.fingerprint, from: transition.from, to: transition.to }, `alert ${alert.fingerprint} ${transition.to}: ${alert.summary}`);
-    if (transition.to === 'firing') await this.#considerRollback(transition);
+    if (transition.to === 'firing') {
+      await this.incidents.alertFired(alert);
+      await this.#considerRollback(transition);
+    } else if (transition.to === 'resolved' && transition.from === 'firing') {
+      await this.incidents.alertResolved(alert);
+    }
   }
 
   async #considerRollback(transition: AlertTransition): Promise<void> {
@@ -92,6 +103,7 @@ export class NodeMonitor {
       logger.warn({ alert: alert.fingerprint, change: decision.action.changeId, rollback: decision.rollback.id, version: decision.rollback.appliedVersion }, `automatic rollback: ${decision.action.summary}`);
       const acted = this.monitor.addAction(alert.fingerprint, decision.action);
       if (acted !== undefined) await updateAlertRecord(store, acted);
+      await this.incidents.rolledBack(alert, decision.action);
     } catch (error) {
       if (error instanceof ChangeError && error.code === 'EK_CHANGE_STALE_BASE') {
         // Another node of the fleet (or a person) changed the live version first; this node's rollback

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKET_COUNT, STATUS_CLASS_COUNT, latencyBucketOf, statusClassOf } from './buckets.js';
+import { LATENCY_BUCKET_COUNT, STATUS_CLASS_COUNT, countSlowerThanMs, latencyBucketOf, statusClassOf } from './buckets.js';
 import type { BackendKey } from './sink.js';
 
 // The counters of one backend, keyed by (pool, backend id) rather than by BackendState, so that a
@@ -151,4 +151,23 @@ export class BackendSeries {
     for (const count of this.workerInflight.values()) inflight += count;
     return inflight;
   }
+}
+
+/** One backend's requests in one whole second as an incident counts them. */
+export interface SecondImpact {
+  requests: number;
+  /** 5xx answers (evenkeel's own 502/503/504 for this backend included). */
+  failed: number;
+  /** Requests in latency buckets wholly above the threshold (countSlowerThanMs). */
+  slowed: number;
+}
+
+/** Requests, 5xx and requests slower than `thresholdMs` of `series` in `second`; zeros when the ring no longer holds it. Off the hot path (incidents, once a second). */
+export function secondImpactOf(series: BackendSeries, second: number, thresholdMs: number): SecondImpact {
+  const slot = second % RING_SECONDS;
+  if (second < 0 || series.slotSecond[slot] !== second) return { requests: 0, failed: 0, slowed: 0 };
+  const base = slot * COUNT_FIELDS;
+  let requests = 0;
+  for (let i = 0; i < STATUS_CLASS_COUNT; i++) requests += series.slotCounts[base + COUNT_CLASS + i];
+  return { requests, failed: series.slotCounts[base + COUNT_CLASS + STATUS_CLASS_COUNT - 1], slowed: countSlowerThanMs(series.slotCounts, base + COUNT_LATENCY, thresholdMs) };
 }

@@ -55,3 +55,16 @@ export function estimateQuantileMs(counts: ArrayLike<number>, offset: number, q:
   }
   return boundsMs[boundsMs.length - 1];
 }
+
+/**
+ * Requests in the buckets wholly above `thresholdMs` (lower edge >= threshold), from non-cumulative
+ * counts starting at `offset`: surely slower than the threshold. A bucket straddling it is not counted,
+ * so with a threshold that is not a bound the count errs low by at most that bucket.
+ */
+export function countSlowerThanMs(counts: ArrayLike<number>, offset: number, thresholdMs: number): number {
+  let slower = 0;
+  for (let i = 1; i < LATENCY_BUCKET_COUNT; i++) {
+    if (boundsMs[i - 1] >= thresholdMs) slower += counts[offset + i];
+  }
+  return slower;
+}

@@ -2,10 +2,10 @@
 // registry and the access log. Other rooms import only from here.
 export type { AccessLog, AccessLogEntry, BackendKey, TelemetrySink } from './sink.js';
 export { Telemetry, type BackendWindow, type ProxyErrorCount, type TelemetryOptions } from './telemetry.js';
-export { RING_SECONDS, type BackendSeries } from './backend-series.js';
+export { RING_SECONDS, secondImpactOf, type BackendSeries, type SecondImpact } from './backend-series.js';
 /** The layout of a series's count and amount records, for readers summing histograms across backends (monitor: a pool's latency). */
 export { AMOUNT_FIELDS, COUNT_FIELDS, COUNT_LATENCY } from './backend-series.js';
-export { LATENCY_BOUNDS_MS, STATUS_CLASSES, estimateQuantileMs, type StatusClass } from './buckets.js';
+export { LATENCY_BOUNDS_MS, STATUS_CLASSES, countSlowerThanMs, estimateQuantileMs, type StatusClass } from './buckets.js';
 export type { BackendDelta, ProxyErrorDelta, SecondDelta, TelemetryDelta } from './delta.js';
 export { TelemetryError, type TelemetryErrorCode } from './errors.js';
 export { createMetricsRegistry, type MetricsPoolSource } from './metrics-registry.js';
