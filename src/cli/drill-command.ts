@@ -55,7 +55,7 @@ export function registerDrillCommands(program: Command, context: DrillCommandCon
           return [name, `(invalid: ${(error as Error).message.split('\n')[0]})`];
         }
       });
-      output.out(`${formatTable(['SCENARIO', 'TITLE'], rows)}\nRun one with \`evenkeel drill run NAME\`; copy one with \`evenkeel drill show NAME > mine.yaml\`.\n`);
+      output.out(`${formatTable(['SCENARIO', 'TITLE'], rows).trimEnd()}\nRun one with \`evenkeel drill run NAME\`; copy one with \`evenkeel drill show NAME > mine.yaml\`.\n`);
     });
 
   drill
@@ -167,7 +167,7 @@ function printResult(output: AdminOutput, result: DrillResult, reportDir: string
     output.out(`ERROR ${result.scenario.name}: the drill could not run: ${result.error ?? 'unknown error'}\n`);
     return;
   }
-  output.out(`${formatTable(['TARGET', 'EXPECTED', 'MEASURED', 'RESULT'], result.targets.map((target) => [target.name, target.expected, target.measured, target.passed ? 'pass' : 'FAIL']))}\n`);
+  output.out(`${formatTable(['TARGET', 'EXPECTED', 'MEASURED', 'RESULT'], result.targets.map((target) => [target.name, target.expected, target.measured, target.passed ? 'pass' : 'FAIL'])).trimEnd()}\n`);
   const { figures } = result;
   output.out(`requests from the fault on: ${figures.requests}, slowed ${percent(figures.slowedShare)}, failed ${percent(figures.failedShare)}\n`);
   if (figures.diagnosis !== undefined) output.out(`diagnosis: ${figures.diagnosis}\n`);

@@ -116,8 +116,8 @@ export async function runDrill(scenario: Scenario, options: RunDrillOptions = {}
       mitigateAt = await applyManualFix(world, mitigation);
     }
 
+    await injected.done; // a flap or a change stream goes on until its last step
     progress.enter('recover', `observing for ${scenario.phases.observe / 1000 / speed} s`);
-    await injected.done;
     await sleep(scenario.phases.observe / speed, options.signal);
     const final = await traffic.stop();
     // Where the requests went: before the fault, and from it to the mitigation (or the detection, or the end).

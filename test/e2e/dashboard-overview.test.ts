@@ -99,4 +99,26 @@ describe('the dashboard Overview on a running node', () => {
       await tab.close();
     }
   });
+
+  it('returns to sign-in, saying why, when the token is revoked while the page is open', async () => {
+    const token = await createNamedToken(node.adminUrl, TEST_ADMIN_TOKEN, 'temp', 'viewer');
+    const tab = await openDashboard(browser, node.adminUrl);
+    const { page } = tab;
+    try {
+      await signIn(page, token);
+      await page.getByTestId('pool-portal').waitFor();
+      await tab.expectRefusal(401, async () => {
+        const revoked = await fetch(`${node.adminUrl}/api/v1/tokens/temp`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+        expect(revoked.status).toBe(200);
+        await revoked.arrayBuffer();
+        // The stream ends at its next sample; the page then learns the token is refused.
+        await expect.poll(() => page.getByLabel('Token').count(), { timeout: 15_000, interval: 250 }).toBe(1);
+        expect(await page.locator('.notice').innerText()).toMatch(/^Signed out: the token is unknown, wrong or revoked/);
+      });
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+  });
 });
