@@ -112,7 +112,7 @@ async function isFileRecorded(store: Store, fileText: string): Promise<boolean> 
 }
 
 /** In a fleet: true when `fileConfig` has the shared settings of the newest version recorded from a node's file. */
-async function isFileRecordedInFleet(store: Store, fileConfig: Config): Promise<boolean> {
+export async function isFileRecordedInFleet(store: Store, fileConfig: Config): Promise<boolean> {
   const row = await store.db.selectFrom('config_versions').select('version').where('source', '=', 'file').orderBy('version', 'desc').limit(1).executeTakeFirst();
   const recorded = row === undefined ? undefined : await getConfigVersion(store, row.version);
   return recorded !== undefined && isSameSharedConfig(fileConfig, recorded.config as Config);

@@ -9,7 +9,7 @@ import { appendEvent, EVENT_KINDS, type Store } from '../control/index.js';
 import type { ChangeService } from '../control/index.js';
 import { watchConfigFile } from './config-watch.js';
 import { crashNow, crashPointFromEnv } from './crash-point.js';
-import { openControlPlane, proposeFileChange, type BootstrapNotice } from './control-plane.js';
+import { isFileRecordedInFleet, openControlPlane, proposeFileChange, type BootstrapNotice } from './control-plane.js';
 import type { Logger } from './logger.js';
 import { NodeMonitor } from './node-monitor.js';
 import { builtinDrillEngine, DrillService } from './drill-service.js';
@@ -223,7 +223,14 @@ export class Control {
       await this.recordReloadRejected(trigger, code, message);
       return false;
     }
-    const outcome = await proposeFileChange(this.changes, next, text, `config file reloaded (${trigger})`);
+    const isFleet = this.store.dialect === 'postgres';
+    // In a fleet a node's file that nobody edited must not undo the changes made since it was
+    // recorded (a `systemctl reload` on one node would otherwise roll the whole fleet back).
+    if (isFleet && (await isFileRecordedInFleet(this.store, next))) {
+      this.logger.info({ trigger, version: this.version }, `config file unchanged since it was recorded: the fleet's version ${this.version} stays live`);
+      return false;
+    }
+    const outcome = await proposeFileChange(this.changes, next, text, `config file reloaded (${trigger})`, isFleet);
     switch (outcome.kind) {
       case 'applied':
         this.logger.info({ trigger, pools: Object.keys(next.pools).length, change: outcome.change.id, version: this.version }, 'config reloaded');

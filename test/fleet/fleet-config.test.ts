@@ -130,6 +130,14 @@ describe('a fleet of three nodes sharing one PostgreSQL store', () => {
     for (const node of fleet.body.nodes) expect(node.configVersion).toBe(version);
   });
 
+  it('keeps the fleet on its version when a node whose file nobody edited reloads it (SIGHUP)', async () => {
+    const current = (await adminCall(nodes[0]!.adminUrl, 'GET', '/api/v1/config')).body.version as number;
+    // Node 3's file still has every weight at 100, as recorded in version 1; the fleet has moved on.
+    nodes[2]!.evenkeel.child.kill('SIGHUP');
+    await nodes[2]!.evenkeel.waitForLog('config file unchanged since it was recorded');
+    for (const node of nodes) expect(await served(node)).toEqual({ version: current, weight: 200 });
+  });
+
   it('honours on nodes 2 and 3 the sticky cookies that node 1 signed', async () => {
     for (let session = 0; session < 6; session++) {
       const first = await fetch(`${nodes[0]!.proxyUrl}/`);
