@@ -31,7 +31,17 @@ export function TimeChart({ title, unit, times, series, height = 180, windowSeco
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, range: (_self, _min, max) => [max - windowSeconds, max] }, y: { range: (_self, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        // The last sample is the right edge (not uPlot's own range: with one sample it spans days).
+        x: {
+          time: true,
+          range: (self) => {
+            const xs = self.data[0];
+            const last = xs.length > 0 ? xs[xs.length - 1] : Date.now() / 1000;
+            return [last - windowSeconds, last];
+          },
+        },
+        y: { range: (_self, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [{}, { label: unit, size: 56 }],
       series: [{}, ...series.map((entry, index) => ({ label: entry.label, stroke: SERIES_COLORS[index % SERIES_COLORS.length], width: 2, value: (_self: uPlot, value: number | null) => (value === null ? '–' : `${value.toFixed(1)} ${unit}`) }))],
     };
