@@ -29,17 +29,17 @@ export function addDrillHistoryCommand(drill: Command, context: AdminContext = p
     .addHelpText(
       'after',
       `
-Lower is better for every figure. A run where no alert fired (or nothing was mitigated) counts as
+Lower is better for every figure; compare runs made at the same speed. A run where no alert fired (or nothing was mitigated) counts as
 worse than any time; a run whose drill could not run (ERROR) is listed but left out of the trend.
 A difference within the measuring noise (0.5 s or 5%, 0.2 points of share) is "same".
 
 Example:
   $ evenkeel drill history postmortem-2024-05-01
   postmortem-2024-05-01: 3 runs
-  DATE                  VERDICT  DETECT  MITIGATE  SLOWED  FAILED
-  2026-02-10T09:00:00Z  FAIL     12.1 s  40.0 s    20.0%   2.0%
-  2026-05-12T09:00:00Z  PASS     8.0 s   20.0 s    8.0%    1.0%
-  2026-08-11T09:00:00Z  PASS     6.3 s   9.8 s     5.0%    0.3%
+  DATE                  SPEED  VERDICT  DETECT  MITIGATE  SLOWED  FAILED
+  2026-02-10T09:00:00Z  4x     FAIL     12.1 s  40.0 s    20.0%   2.0%
+  2026-05-12T09:00:00Z  4x     PASS     8.0 s   20.0 s    8.0%    1.0%
+  2026-08-11T09:00:00Z  4x     PASS     6.3 s   9.8 s     5.0%    0.3%
   trend (latest vs previous; vs first; vs median of earlier runs):
     detect    8.0 s -> 6.3 s, better; first 12.1 s: better; median 10.1 s: better
     ...
@@ -86,9 +86,10 @@ function printHistories(output: AdminOutput, histories: readonly ScenarioDrillHi
     output.out(`${history.scenario}: ${history.runs.length} ${history.runs.length === 1 ? 'run' : 'runs'}\n`);
     output.out(
       formatTable(
-        ['DATE', 'VERDICT', 'DETECT', 'MITIGATE', 'SLOWED', 'FAILED'],
+        ['DATE', 'SPEED', 'VERDICT', 'DETECT', 'MITIGATE', 'SLOWED', 'FAILED'],
         history.runs.map((run) => [
           isoTime(run.startedAt),
+          `${run.speed}x`,
           run.verdict.toUpperCase(),
           run.verdict === 'error' ? '-' : formatFigure('detect_s', run.detectS),
           run.verdict === 'error' ? '-' : formatFigure('mitigate_s', run.mitigateS),
