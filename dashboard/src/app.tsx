@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, describeError, onSignedOut } from './api';
 import { ChangesPage } from './changes';
 import { IncidentsPage } from './incidents';
@@ -23,6 +23,14 @@ export function App() {
       (error: unknown) => setSession({ kind: 'signed-out', notice: describeError(error) }),
     );
   }, [session.kind]);
+  // After moving to another page, focus its content so that a keyboard or screen reader user starts
+  // there rather than on the link they left (not on the first load: the browser starts at the top).
+  const lastPage = useRef(route.page);
+  useEffect(() => {
+    if (lastPage.current === route.page) return;
+    lastPage.current = route.page;
+    document.getElementById('main')?.focus();
+  }, [route.page]);
   useEffect(() => {
     const title = PAGES.find((entry) => entry.page === route.page)?.title ?? 'Overview';
     document.title = session.kind === 'signed-in' ? `${title} · evenkeel` : 'Sign in · evenkeel';

@@ -94,6 +94,9 @@ describe('the dashboard Overview on a running node', () => {
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Changes', level: 1 }).waitFor();
       expect(await page.getByRole('link', { name: 'Changes' }).getAttribute('aria-current')).toBe('page');
+      // The new page's content has the focus, so the next Tab goes into it.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main');
+      expect(await page.title()).toBe('Changes · evenkeel');
       expect(tab.errors).toEqual([]);
     } finally {
       await tab.close();
