@@ -49,3 +49,5 @@ export {
   type ReportTrigger,
 } from './incident-report.js';
 export { renderIncidentReportMarkdown } from './report-markdown.js';
+/** Durations as people say them (4.2 s, 1 min 58 s, 2 h 45 min), as the report writes them. */
+export { formatDuration as formatIncidentDuration } from './report-format.js';
