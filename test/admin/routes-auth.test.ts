@@ -96,7 +96,7 @@ describe('admin API authentication and roles', () => {
 
   it('answers 403 EK_AUTH_FORBIDDEN to a viewer on every mutating route, naming the roles needed', async () => {
     const mutating = registered().filter((route) => !['GET', 'HEAD', 'OPTIONS'].includes(route.method));
-    expect(mutating.length).toBe(8);
+    expect(mutating.length).toBe(11);
     for (const route of mutating) {
       const response = await fixture.call(route.method, concrete(route.url), { role: 'viewer', body: {} });
       expect(response.status, route.key).toBe(403);
