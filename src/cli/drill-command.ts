@@ -88,11 +88,11 @@ seconds, judged against the scenario's targets as written.
 
 Example:
   $ evenkeel drill run postmortem-2024-05-01 --speed 4 --report ./drill
-  TARGET      EXPECTED                              MEASURED  RESULT
-  detect_s    skew or inflight_skew fires <= 10 s   4.2 s     pass
-  mitigate_s  rolled back <= 30 s                   4.4 s     pass
+  TARGET        EXPECTED                             MEASURED          RESULT
+  detect_s      skew or inflight_skew fires <= 10 s  5.1 s             pass
+  mitigate_s    rolled back <= 30 s                  5.3 s             pass
   ...
-  PASS postmortem-2024-05-01 in 31 s; report in ./drill
+  PASS postmortem-2024-05-01 in 32 s; report in ./drill; recorded as run 3
 
 Exit status: 0 every target passed, 1 a target failed, 2 bad usage or the drill could not run.`,
     )
