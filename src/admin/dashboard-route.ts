@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 // The operator dashboard (docs/dashboard.md): static files built by `npm run build` (Vite, from
-// dashboard/) into dist/dashboard, served here without a token. The files hold no data; every API
+// web/) into dist/dashboard, served here without a token. The files hold no data; every API
 // call the page makes carries the token the user signs in with. The routes are declared by hand
 // (the plugin only decorates reply.sendFile) so that each one says who may call it, like every
 // other admin route.
