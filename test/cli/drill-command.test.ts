@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/evenkeel.js');
 
 function evenkeel(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -55,4 +55,42 @@ describe('evenkeel drill', () => {
     expect(status).toBe(2);
     expect(stderr).toMatch(/--speed.*expected a number above 0/);
   });
+
+  // A short drill of a crash: the live config does not move (pass), but no traffic_drop alert can
+  // fire within 1 s (fail). Both runs start a real node; each takes a few seconds.
+  const SHORT = (targets: string) => `name: short-crash
+title: A short crash drill
+backends: { ids: [web-1, web-2, web-3] }
+traffic: { rate: 20 }
+phases:
+  warmup: 2s
+  fault: { kind: crash, backends: [web-3] }
+  detect_timeout: 1s
+  observe: 1s
+${targets}`;
+
+  it('runs a passing drill with exit 0 and prints the result as JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evenkeel-drill-cli-'));
+    writeFileSync(join(dir, 'pass.yaml'), SHORT('targets: { config_unchanged: true }\n'));
+    const { status, stdout } = evenkeel('drill', 'run', join(dir, 'pass.yaml'), '--json', '--no-store');
+    expect(status).toBe(0);
+    const result = JSON.parse(stdout) as { verdict: string; targets: { name: string; passed: boolean }[]; scenario: { name: string } };
+    expect(result).toMatchObject({ verdict: 'pass', scenario: { name: 'short-crash' }, targets: [{ name: 'config_unchanged', passed: true }] });
+  }, 60_000);
+
+  it('runs a failing drill with exit 1, writes the report and records the run for drill history', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evenkeel-drill-cli-'));
+    writeFileSync(join(dir, 'fail.yaml'), SHORT('expect: { alert: [traffic_drop] }\ntargets: { detect_s: 1 }\n'));
+    const store = `sqlite://${join(dir, 'drills.db')}`;
+    const { status, stdout } = evenkeel('drill', 'run', join(dir, 'fail.yaml'), '--report', join(dir, 'report'), '--store', store);
+    expect(status).toBe(1);
+    expect(stdout).toMatch(/^detect_s +traffic_drop fires <= 1 s +never +FAIL$/m);
+    expect(stdout).toMatch(/^FAIL short-crash in \d+ s; report in .*report; recorded as run 1$/m);
+    expect(readFileSync(join(dir, 'report/drill-report.md'), 'utf8')).toMatch(/short-crash/);
+    expect(existsSync(join(dir, 'report/drill-report.json'))).toBe(true);
+    const history = evenkeel('drill', 'history', 'short-crash', '--store', store);
+    expect(history.status).toBe(0);
+    expect(history.stdout).toMatch(/short-crash: 1 run/);
+    expect(history.stdout).toMatch(/FAIL +no alert/);
+  }, 60_000);
 });
