@@ -9,6 +9,7 @@ import {
   MAX_INCIDENT_LIMIT,
   NODE_WIDE_POOL,
   openOrJoinIncident,
+  resolveOrphanedIncident,
   type Incident,
   type Store,
 } from '../control/index.js';
@@ -40,6 +41,8 @@ export const NODE_ACTOR = 'node';
 /** The actor of the monitor's automatic rollback in change events: not a person. */
 const AUTOMATIC_ACTORS = new Set(['monitor', NODE_ACTOR]);
 const CHANGE_EVENTS_PER_TICK = 1000;
+/** Why an incident left open by the previous process of a single node is resolved at start. */
+export const RESTART_NOTE = 'the node restarted; the alerts it held are re-evaluated from scratch';
 
 interface Tracked {
   readonly pool: string;
@@ -74,7 +77,11 @@ export class NodeIncidents {
     for (const counter of options.telemetry.proxyErrors()) this.#proxyErrorsSeen.set(counter.pool, (this.#proxyErrorsSeen.get(counter.pool) ?? 0) + counter.count);
   }
 
-  /** Picks up incidents left open (by a restart or another node) and counts their impact from now on; starts the 1-second tick. */
+  /**
+   * Deals with incidents already open: on PostgreSQL (a fleet) they may be other nodes' and are counted
+   * from now on; on SQLite they were left by this node's previous process and are resolved. Then
+   * starts the 1-second tick.
+   */
   start(): Promise<void> {
     this.#starting = this.#start();
     return this.#starting;
@@ -82,10 +89,20 @@ export class NodeIncidents {
 
   async #start(): Promise<void> {
     try {
-      const open = await listIncidents(this.#options.store, { status: 'open', limit: MAX_INCIDENT_LIMIT });
-      for (const incident of open) this.#track(incident, this.#lastWholeSecond() + 1);
+      const { store, logger } = this.#options;
+      const open = await listIncidents(store, { status: 'open', limit: MAX_INCIDENT_LIMIT });
+      for (const incident of open) {
+        // SQLite means this node is the only one: its alerts went with the process that held them, so
+        // they will never resolve and a new alert must not join an incident of before the restart.
+        if (store.dialect === 'sqlite') {
+          await resolveOrphanedIncident(store, incident.id, RESTART_NOTE, this.#now());
+          logger.info({ incident: incident.id }, `incident ${incident.id} resolved: ${RESTART_NOTE}`);
+        } else {
+          this.#track(incident, this.#lastWholeSecond() + 1);
+        }
+      }
     } catch (error) {
-      this.#options.logger.error({ err: error }, 'incidents: could not read the open incidents; impact is counted for new ones only');
+      this.#options.logger.error({ err: error }, 'incidents: could not read or close the open incidents of before the start; impact is counted for new ones only');
     }
     if (this.#isClosed) return;
     this.#timer = setInterval(() => {

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendState } from '../../src/balance/index.js';
-import { getIncident, listIncidents } from '../../src/control/index.js';
+import { getIncident, listEvents, listIncidents, openOrJoinIncident } from '../../src/control/index.js';
 import { alertFingerprint, type Alert } from '../../src/monitor/index.js';
-import { NodeIncidents } from '../../src/node/node-incidents.js';
+import { NodeIncidents, RESTART_NOTE } from '../../src/node/node-incidents.js';
 import { Telemetry } from '../../src/telemetry/index.js';
 import { actors, openChangeHarness, portal, type ChangeHarness } from '../control/changes/change-fixture.js';
 
@@ -112,5 +112,20 @@ describe("the node's incidents", () => {
     const resolved = await getIncident(harness.store, opened!.id);
     expect(resolved.status).toBe('resolved');
     expect(resolved.milestones.mitigated?.by).toBe('ana');
+  });
+
+  it('resolves at start the incidents a single node (SQLite) left open, so a new alert opens a new one', async () => {
+    harness = await openChangeHarness('sqlite');
+    const { incident: left } = await openOrJoinIncident(harness.store, firing('portal', Date.now() - 60_000));
+    incidents = new NodeIncidents({ telemetry: new Telemetry(), config: () => harness!.service.liveConfig(), store: harness.store, logger: silent, lagMs: 0 });
+    await incidents.start();
+    const closed = await getIncident(harness.store, left.id);
+    expect(closed.status).toBe('resolved');
+    expect(closed.milestones.resolved).toMatchObject({ by: 'monitor', note: RESTART_NOTE });
+    expect((await listEvents(harness.store, { kind: 'incident.resolved' })).map((event) => event.subject)).toEqual([`incident:${left.id}`]);
+    await incidents.alertFired(firing('portal', Date.now()));
+    const open = await listIncidents(harness.store, { status: 'open' });
+    expect(open.map((incident) => incident.id)).not.toContain(left.id);
+    expect(open).toHaveLength(1);
   });
 });

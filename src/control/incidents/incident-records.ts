@@ -210,6 +210,38 @@ export async function alertResolved(session: StoreSession, alert: Alert, now: nu
 }
 
 /**
+ * Resolves an open incident whose alerts can no longer resolve: the only node that held them (a
+ * single node on SQLite) restarted, and a restarted monitor starts with no alerts. Resolved at `at`
+ * with `note`; mitigated too, if nothing mitigated it. Returns undefined when it is not open.
+ */
+export async function resolveOrphanedIncident(session: StoreSession, id: number, note: string, at: number = Date.now()): Promise<Incident | undefined> {
+  return session.transaction(async (tx) => {
+    await lockStoreForWrite(tx);
+    const row = await findRow(tx, id);
+    if (row.status !== 'open') return undefined;
+    const data = dataOf(row);
+    const resolvedAt = Math.max(at, Number(row.detected_at));
+    const wasMitigated = row.mitigated_at !== null;
+    if (!wasMitigated) data.marks.mitigated = { by: INCIDENT_MONITOR_ACTOR, note };
+    data.marks.resolved = { by: INCIDENT_MONITOR_ACTOR, note };
+    data.activeAlerts = [];
+    await tx.db
+      .updateTable('incidents')
+      .set({ status: 'resolved', resolved_at: resolvedAt, ...(wasMitigated ? {} : { mitigated_at: resolvedAt }), updated_at: at, data_json: serialize(data) })
+      .where('id', '=', id)
+      .execute();
+    const incident = await mustGet(tx, id);
+    await appendEvent(tx, {
+      kind: EVENT_KINDS.incidentResolved,
+      actor: INCIDENT_MONITOR_ACTOR,
+      subject: subjectOf(id),
+      data: plainJson({ incidentId: id, pool: row.pool, title: incident.title, alerts: data.alerts, mitigatedOnResolve: !wasMitigated, note, ...incidentDurations(incident) }),
+    });
+    return incident;
+  });
+}
+
+/**
  * Adds requests counted from telemetry to an incident's impact (no event: the node calls it at most
  * once a second per incident, and the totals are in the incident.resolved report anyway).
  */

@@ -15,6 +15,7 @@ export {
   openOrJoinIncident,
   markMilestone,
   alertResolved,
+  resolveOrphanedIncident,
   addImpact,
   listIncidents,
   getIncident,

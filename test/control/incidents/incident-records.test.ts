@@ -9,6 +9,7 @@ import {
   listIncidents,
   markMilestone,
   openOrJoinIncident,
+  resolveOrphanedIncident,
   verifyEvents,
   type Store,
 } from '../../../src/control/index.js';
@@ -145,6 +146,16 @@ describe.each(DIALECTS)('incidents in the store on %s', (dialect) => {
     await expect(getIncident(store, 999)).rejects.toBeInstanceOf(IncidentError);
     // @ts-expect-error: resolved is set by the alerts, not by a person
     await expect(markMilestone(store, incident.id, 'resolved', 'carol')).rejects.toMatchObject({ code: 'EK_INCIDENT_INVALID' });
+  });
+
+  it('resolves an orphaned incident with a note, mitigated at the same time when nothing mitigated it, and only once', async () => {
+    const { incident } = await openOrJoinIncident(store, firing('skew', 'portal', T0, T0 + 4000));
+    const closed = await resolveOrphanedIncident(store, incident.id, 'the node restarted', T0 + 30_000);
+    expect(closed).toMatchObject({ status: 'resolved', milestones: { resolved: { at: T0 + 30_000, note: 'the node restarted' }, mitigated: { at: T0 + 30_000, by: 'monitor' } } });
+    expect(await resolveOrphanedIncident(store, incident.id, 'again')).toBeUndefined();
+    // Its alert resolving later changes nothing.
+    expect(await alertResolved(store, resolved(firing('skew', 'portal', T0, T0 + 4000), T0 + 60_000))).toBeUndefined();
+    expect(await listEvents(store, { kind: 'incident.resolved' })).toHaveLength(1);
   });
 
   it('adds impact per backend across calls, keeping the latest SLO', async () => {
