@@ -3,6 +3,7 @@ import {
   addImpact,
   alertResolved,
   EVENT_KINDS,
+  getIncident,
   listEvents,
   listIncidents,
   markMilestone,
@@ -265,6 +266,11 @@ export class NodeIncidents {
         const change = typeof data.changeId === 'number' ? `change ${data.changeId}` : 'a change';
         const version = typeof data.version === 'number' ? ` (version ${data.version})` : '';
         try {
+          // Another node of the fleet may have seen the same change first.
+          if ((await getIncident(store, id)).milestones.mitigated !== undefined) {
+            tracked.isMitigated = true;
+            continue;
+          }
           const incident = await markMilestone(store, id, 'mitigated', event.actor, `${change} applied by ${event.actor}${version}`, event.at);
           tracked.isMitigated = true;
           logger.info({ incident: id, change: data.changeId }, `incident ${incident.id} mitigated: ${change} applied by ${event.actor}`);

@@ -178,6 +178,13 @@ describe('an incident on a running node', () => {
         ['incident.resolved', null],
       ]);
       expect((await as('vic', 'GET', '/api/v1/events/verify')).body).toMatchObject({ ok: true });
+
+      // The postmortem draft names the change that triggered it.
+      const report = await fetch(`${adminUrl}/api/v1/incidents/${id}/report`, { headers: { authorization: `Bearer ${tokens.vic}` } });
+      expect(report.status).toBe(200);
+      const markdown = await report.text();
+      expect(markdown).toMatch(new RegExp(`^# Incident ${id}: `));
+      expect(markdown).toContain(`change ${changeId}`);
     } finally {
       await traffic.stop();
     }
