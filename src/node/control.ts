@@ -112,6 +112,7 @@ export class Control {
     this.config = config;
     this.version = version;
     this.reloadHandler?.(config);
+    this.fleetMember?.noteLiveVersionChanged();
   }
 
   /** Points health checking and the admin API at a (new) snapshot's pools. */

@@ -52,6 +52,9 @@ export class FleetMember {
   readonly #snapshots: SnapshotWriter;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeat: Promise<void> | undefined;
+  #isBeatPending = false;
+  /** Set by close(): no heartbeat may recreate the row it removes. */
+  #isClosed = false;
   #isListening = false;
   /** Store state changes are logged once start() has seen the first LISTEN attempt. */
   #isStarted = false;
@@ -73,8 +76,6 @@ export class FleetMember {
       adopt: (version, config) => options.changes.adoptCommittedVersion(version, config),
       onSwapped: (version, lagMs) => {
         this.#lastSwap = { version, lagMs, at: Date.now() };
-        // Tell the fleet at once rather than at the next beat.
-        void this.#beat();
       },
       onListening: (isListening) => {
         this.#isListening = isListening;
@@ -85,10 +86,11 @@ export class FleetMember {
     });
   }
 
-  /** Registers the node (the first heartbeat), then beats every 2 s and follows the config. */
+  /** Follows the config, registers the node (the first heartbeat), then beats every 2 s. */
   async start(): Promise<void> {
-    await this.#beat();
+    // Follow first: a version committed while the node was starting is caught up before it registers.
     await this.#follower.start();
+    await this.#beat();
     this.#heartbeatTimer = setInterval(() => void this.#beat(), HEARTBEAT_INTERVAL_MS);
     this.#heartbeatTimer.unref();
     this.#isStarted = true;
@@ -145,6 +147,7 @@ export class FleetMember {
 
   /** Stops beating and following, and removes the node's row (bounded: a dead store must not hold up the shutdown). */
   async close(): Promise<void> {
+    this.#isClosed = true;
     clearInterval(this.#heartbeatTimer);
     await this.#follower.close();
     await this.#heartbeat;
@@ -160,9 +163,22 @@ export class FleetMember {
     clearTimeout(timer);
   }
 
+  /**
+   * The node went live on another version (any path: a local apply, a rollback, a file reload, the
+   * follower): tell the fleet now rather than at the next beat. Deferred, because the change service
+   * records its live version only once the swap returns.
+   */
+  noteLiveVersionChanged(): void {
+    setImmediate(() => void this.#beat());
+  }
+
   #beat(): Promise<void> {
-    // One heartbeat at a time: a slow store must not pile them up.
-    if (this.#heartbeat !== undefined) return this.#heartbeat;
+    // One heartbeat at a time: a slow store must not pile them up; one asked for meanwhile runs after it.
+    if (this.#isClosed) return Promise.resolve();
+    if (this.#heartbeat !== undefined) {
+      this.#isBeatPending = true;
+      return this.#heartbeat;
+    }
     this.#heartbeat = recordNodeHeartbeat(this.#options.store, {
       id: this.id,
       hostname: this.hostname,
@@ -177,6 +193,10 @@ export class FleetMember {
       )
       .finally(() => {
         this.#heartbeat = undefined;
+        if (this.#isBeatPending) {
+          this.#isBeatPending = false;
+          void this.#beat();
+        }
       });
     return this.#heartbeat;
   }
