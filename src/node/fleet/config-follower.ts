@@ -154,7 +154,9 @@ export class ConfigFollower {
         void client.end().catch(() => undefined);
         if (this.#isClosed) return;
         this.#options.onListening(false);
-        logger.warn({ err: error, retryInMs: this.#reconnectDelayMs }, 'fleet: cannot LISTEN on the store; retrying');
+        // Said once per outage; the retries of a long one go to the debug log (FleetMember reports the outage).
+        const log = this.#reconnectDelayMs === RECONNECT_MIN_MS ? logger.warn.bind(logger) : logger.debug.bind(logger);
+        log({ err: error, retryInMs: this.#reconnectDelayMs }, 'fleet: cannot LISTEN on the store; retrying');
         this.#scheduleReconnect();
       }
       return;
