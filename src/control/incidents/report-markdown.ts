@@ -1,4 +1,4 @@
-import type { IncidentReport, ReportAlert, ReportMark, TimelineEntry } from './incident-report.js';
+import type { IncidentReport, ReportAlert, ReportMark, ReportRollback, TimelineEntry } from './incident-report.js';
 import { relativeTo, type RootCauseCandidate } from './report-candidates.js';
 import { formatCount, formatDuration, formatOffset, formatShare, formatUtcDate, formatUtcDateTime, formatUtcTime, listOfNames } from './report-format.js';
 
@@ -165,7 +165,9 @@ function resolutionSection(report: IncidentReport): string {
     const by = resolution.by === null ? '' : ` by ${resolution.by}`;
     lines.push(`- **Mitigated:** ${formatUtcTime(resolution.mitigatedAt)} UTC${by}, ${formatDuration((resolution.secondsToMitigate ?? 0) * 1000)} after the first sign${resolution.how === null ? '' : `: ${oneLine(resolution.how)}`}.`);
   }
-  for (const rollback of resolution.rollbacks.slice(resolution.mitigatedAt === resolution.rollbacks[0]?.at ? 1 : 0)) {
+  // The rollback that mitigated it is named above (the node's mark says "(change 43)").
+  const isMitigation = (rollback: ReportRollback) => rollback.at === resolution.mitigatedAt || (resolution.how ?? '').includes(`(change ${rollback.rollbackChangeId})`);
+  for (const rollback of resolution.rollbacks.filter((candidate) => !isMitigation(candidate))) {
     lines.push(`- **Rollback:** ${formatUtcTime(rollback.at)} UTC by ${rollback.by}: change ${rollback.rollbackChangeId} restored version ${rollback.restoredVersion ?? '?'}${rollback.undoneChangeIds.length === 0 ? '' : `, undoing change ${rollback.undoneChangeIds.join(', ')}`}.`);
   }
   lines.push(

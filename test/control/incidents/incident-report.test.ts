@@ -113,7 +113,7 @@ const IMPACT = {
 };
 
 /** Writes the postmortem's story and returns the report of its incident with what the log holds. */
-async function postmortemStory(harness: ChangeHarness) {
+async function postmortemStory(harness: ChangeHarness, options: { marksOfTheNode?: boolean } = {}) {
   const { store, service } = harness;
   setClock(at('09:57:10'));
   const change = await service.propose({ actor: actors.script, source: 'automation', reason: 'weights.sh nightly rebalance', config: portal([400, 400, 100, 100, 100]) });
@@ -128,6 +128,12 @@ async function postmortemStory(harness: ChangeHarness) {
   const { incident } = await openOrJoinIncident(store, firing, firingAt);
   const decision = await new AutoRollback({ changes: service, store }).consider({ ...firing, firingAt });
   expect(decision.kind).toBe('rolled_back');
+  if (options.marksOfTheNode === true && decision.kind === 'rolled_back') {
+    // As the node does after its automatic rollback (src/node/node-incidents.ts).
+    setClock(at('10:00:04.300'));
+    await markMilestone(store, incident.id, 'identified', 'node', `${firing.causes[0]?.summary ?? ''}; rolled back automatically`, at('10:00:04.300'));
+    await markMilestone(store, incident.id, 'mitigated', 'node', decision.action.summary, at('10:00:04.300'));
+  }
   setClock(at('10:00:20'));
   await addImpact(store, incident.id, IMPACT);
   const resolvedAt = at('10:00:40');
@@ -217,6 +223,17 @@ describe.each(DIALECTS)('incident report on %s', (dialect) => {
 
     // --format json prints the report as is: it survives a round trip.
     expect(JSON.parse(JSON.stringify(report)) as IncidentReport).toEqual(report);
+  });
+
+  it("credits the node's own marks for the automatic rollback without naming the rollback twice", async () => {
+    const harness = await openAt(dialect, at('09:50:00'));
+    const { change, report, rollbackId } = await postmortemStory(harness, { marksOfTheNode: true });
+    expect(report.resolution).toMatchObject({ mitigatedAt: at('10:00:04.300'), by: 'node', how: `rolled back change ${change.id}: version 1 restored as version 3 (change ${rollbackId})`, secondsToMitigate: 4.3 });
+    expect(report.detection.identified).toMatchObject({ by: 'node', secondsAfterFirstSign: 4.3 });
+    const markdown = renderIncidentReportMarkdown(report);
+    expect(markdown).toContain(`- **Mitigated:** 10:00:04 UTC by node, 4.3 s after the first sign: rolled back change ${change.id}: version 1 restored as version 3 (change ${rollbackId}).`);
+    expect(markdown).not.toContain('- **Rollback:**');
+    expect(report.trigger.changeId).toBe(change.id);
   });
 
   it("reads like the original postmortem when people fix it by hand: 2 h 45 min, mitigated at 12:30, the script's change still the trigger", async () => {
