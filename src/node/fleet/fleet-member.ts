@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import { parseStoreUrl, recordNodeHeartbeat, removeNode, HEARTBEAT_INTERVAL_MS, type ChangeService, type Store } from '../../control/index.js';
 import type { Telemetry } from '../../telemetry/index.js';
 import type { Logger } from '../logger.js';
@@ -61,6 +61,8 @@ export class FleetMember {
   #storeError: Error | undefined;
   #storeDownSince: number | null = null;
   #lastSwap: FleetSelf['lastSwap'] = null;
+  /** evenkeel_config_swap_lag_seconds, once registerMetrics() ran. */
+  #swapLag: Histogram | undefined;
 
   constructor(options: FleetMemberOptions) {
     this.#options = options;
@@ -76,6 +78,7 @@ export class FleetMember {
       adopt: (version, config) => options.changes.adoptCommittedVersion(version, config),
       onSwapped: (version, lagMs) => {
         this.#lastSwap = { version, lagMs, at: Date.now() };
+        this.#swapLag?.observe(lagMs / 1000);
       },
       onListening: (isListening) => {
         this.#isListening = isListening;
@@ -134,6 +137,12 @@ export class FleetMember {
       collect() {
         this.set(isStoreUp() ? 1 : 0);
       },
+    });
+    this.#swapLag = new Histogram({
+      name: 'evenkeel_config_swap_lag_seconds',
+      help: 'From the commit of a config version on another node of the fleet to this node serving it.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
     });
     new Gauge({
       name: 'evenkeel_config_version',
