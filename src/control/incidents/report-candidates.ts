@@ -119,11 +119,14 @@ function changeCandidates(input: CandidateInput): RootCauseCandidate[] {
     for (const approval of approvals) evidence.push(`approved by ${approval.actor} at ${formatUtcTime(approval.at)} UTC${stringField(approval.data, 'comment') === undefined ? '' : `: "${stringField(approval.data, 'comment')!}"`}`);
     evidence.push(`applied by ${applied.actor} at ${formatUtcTime(applied.at)} UTC${version === undefined ? '' : ` as version ${version}`}, ${relativeTo(applied.at, input.firstSignAt)}`);
     for (const line of diff) evidence.push(`diff: ${line}`);
-    for (const { alert, cause } of byAlert ?? []) evidence.push(`alert ${alert.fingerprint} named it when it fired (score ${cause.score}): ${cause.summary}`);
+    if (byAlert !== undefined) evidence.push(namedLine(byAlert));
     const who = source === undefined ? `'${author}'` : `${source} '${author}'`;
     const fallback = `${rollbackOf === undefined ? '' : 'rollback '}change ${changeId} (${who}, ${formatUtcTime(applied.at).slice(0, 5)} UTC)${diff.length === 0 ? '' : ` changed ${diff.slice(0, 2).join('; ')}${diff.length > 2 ? ` and ${diff.length - 2} more` : ''}`}`;
     const approvers = [...new Set(approvals.map((approval) => approval.actor))];
-    const summary = `${own?.summary ?? fallback}${approvers.length === 0 ? '' : `, approved by ${listOfNames(approvers)}`}`;
+    // The monitor's words in UTC; for a change it cannot score here (applied after the first sign, yet
+    // before a later alert's onset), the words of the alert that named it.
+    const words = own?.summary ?? strongest(byAlert)?.cause.summary ?? fallback;
+    const summary = `${words}${approvers.length === 0 ? '' : `, approved by ${listOfNames(approvers)}`}`;
     const score = Math.max(own?.score ?? 0.1, ...(byAlert ?? []).map(({ cause }) => cause.score));
     candidates.push({ kind: 'config_change', summary, evidence, at: applied.at, changeId, score, isNamedByAlert: byAlert !== undefined });
   }
@@ -179,7 +182,7 @@ function healthCandidates(input: CandidateInput): RootCauseCandidate[] {
       const reason = stringField(event.data, 'reason');
       return `${formatUtcTime(event.at)} UTC ${who} ${(stringField(event.data, 'kind') ?? 'changed').replace('_', ' ')}${reason === undefined ? '' : `: ${reason}`}`;
     });
-    for (const { alert, cause } of named ?? []) evidence.push(`alert ${alert.fingerprint} named it when it fired (score ${cause.score}): ${cause.summary}`);
+    if (named !== undefined) evidence.push(namedLine(named), `the alert's words: ${strongest(named)!.cause.summary}`);
     const moves = events.map((event) => `${(stringField(event.data, 'kind') ?? 'changed').replace('_', ' ')} at ${formatUtcTime(event.at)} UTC`);
     const firstReason = stringField(first.data, 'reason');
     const summary = `${who} ${listOfNames(moves)}${isLoss && firstReason !== undefined ? ` (${firstReason})` : ''}`;
@@ -195,8 +198,8 @@ function conditionCandidates(input: CandidateInput): RootCauseCandidate[] {
   for (const kind of ['persistence', 'traffic_spike', 'traffic_drop'] as const) {
     const named = namedCauses(input.alerts, kind).get(kind);
     if (named === undefined) continue;
-    const best = named.reduce((top, item) => (item.cause.score > top.cause.score ? item : top));
-    const evidence = named.map(({ alert, cause }) => `alert ${alert.fingerprint} named it when it fired (score ${cause.score})${cause.summary === best.cause.summary ? '' : `: ${cause.summary}`}`);
+    const best = strongest(named)!;
+    const evidence = [namedLine(named)];
     const numbers = evidenceNumbers(best.alert.evidence, kind === 'persistence' ? /pinned|persistence|topKeys/i : /rps|baseline/i);
     if (numbers !== '') evidence.push(`numbers when ${best.alert.fingerprint} fired: ${numbers}`);
     candidates.push({ kind, summary: best.cause.summary, evidence, at: best.alert.firingAt, score: best.cause.score, isNamedByAlert: true });
@@ -205,6 +208,17 @@ function conditionCandidates(input: CandidateInput): RootCauseCandidate[] {
 }
 
 type NamedCause = { readonly alert: FiredAlertCauses; readonly cause: Cause };
+
+/** "named by alert skew/portal/* (score 0.9) and alert latency/portal/web-1 (score 0.7) when they fired" */
+function namedLine(named: readonly NamedCause[]): string {
+  const alerts = named.map(({ alert, cause }) => `alert ${alert.fingerprint} (score ${cause.score})`);
+  return `named by ${listOfNames(alerts)} when ${named.length === 1 ? 'it' : 'they'} fired`;
+}
+
+function strongest(named: readonly NamedCause[] | undefined): NamedCause | undefined {
+  if (named === undefined || named.length === 0) return undefined;
+  return named.reduce((top, item) => (item.cause.score > top.cause.score ? item : top));
+}
 
 /** Causes of `kind` the alerts recorded, keyed by kind (and change id for config changes). */
 function namedCauses(alerts: readonly FiredAlertCauses[], kind: CauseKind): Map<string, NamedCause[]> {

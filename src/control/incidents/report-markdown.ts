@@ -54,7 +54,7 @@ function summarySection(report: IncidentReport): string {
     `- **Detection:** ${detection.secondsAfterFirstSign === null || firstAlert === undefined ? 'no alert fired.' : `alert ${firstAlert.fingerprint} fired ${formatDuration(detection.secondsAfterFirstSign * 1000)} after the first sign.`}`,
   );
   lines.push(`- **Resolution:** ${resolutionSentence(report)}`);
-  if (resolution.resolvedAt === null) lines.push(`- **Status:** still open (${summary.status}).`);
+  if (resolution.resolvedAt === null) lines.push('- **Status:** still open.');
   return `## Summary\n\n${lines.join('\n')}`;
 }
 
@@ -114,7 +114,7 @@ function candidatesSection(report: IncidentReport): string {
     `## Root cause candidates\n\nChanges and conditions of the ${formatDuration(report.window.lookBackMs)} before the first sign, most likely first (scores from 0 to 1, as the monitor's diagnosis ranks causes).`,
   ];
   const items = candidates.map((candidate, index) => {
-    const named = candidate.isNamedByAlert ? ', named by the alert' : '';
+    const named = candidate.isNamedByAlert ? ', named by an alert' : '';
     const head = `${index + 1}. **${CAUSE_NAMES[candidate.kind]}${candidate.changeId === undefined ? '' : ` ${candidate.changeId}`}** (score ${candidate.score}${named}, ${relativeTo(candidate.at, report.detection.firstSignAt)}): ${oneLine(candidate.summary)}`;
     return [head, ...candidate.evidence.map((line) => `   - ${oneLine(line)}`)].join('\n');
   });

@@ -177,6 +177,7 @@ describe.each(DIALECTS)('incident report on %s', (dialect) => {
         'diff: pools.portal: web-2 weight 100 -> 400',
       ]),
     );
+    expect(top!.evidence.filter((line) => line.startsWith('named by alert skew/portal/* (score ') && line.endsWith(' when it fired'))).toHaveLength(1);
     // Sticky sessions compounded it, as the postmortem says; the alert's diagnosis named them.
     expect(others.map((candidate) => candidate.kind)).toContain('persistence');
 
