@@ -20,6 +20,7 @@ import { registerWhoamiRoute } from './whoami-route.js';
 import { StatsStreams } from './stats-stream.js';
 import { describeStats } from './stats-view.js';
 import { compileValidator } from './validation.js';
+import { buildLazySerializer } from './serialization.js';
 
 export interface AdminServerOptions {
   /** From `admin.listen`; 127.0.0.1 by default so the API is not exposed by accident. */
