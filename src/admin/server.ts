@@ -65,7 +65,7 @@ const TOKEN_QUERY = { type: 'object', properties: { token: { type: 'string' } } 
  * is scraped every few seconds and would drown the node's log.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, schemaController: { compilersFactory: { buildSerializer: buildLazySerializer } } });
   const authenticator = new TokenAuthenticator(options.store);
   const streams = new StatsStreams();
 
