@@ -213,6 +213,12 @@ export class DrillNode {
     return events;
   }
 
+  /** How many of the node's incidents are still open; 0 when the node has no incident routes. */
+  async openIncidents(): Promise<number> {
+    const listed = await this.getOptional('/api/v1/incidents?status=open');
+    return Array.isArray(listed) ? listed.length : Array.isArray((listed as { incidents?: unknown } | undefined)?.incidents) ? (listed as { incidents: unknown[] }).incidents.length : 0;
+  }
+
   /** Incident reports in Markdown by incident id; empty when the node has no incident routes. */
   async incidentReports(): Promise<Record<string, string>> {
     const listed = await this.getOptional('/api/v1/incidents');

@@ -31,6 +31,8 @@ export interface RunDrillOptions {
 const PROGRESS_MS = 500;
 /** After detection, how long the drill waits for the node's automatic rollback. */
 const ROLLBACK_WAIT_MS = 30_000;
+/** How long the drill keeps its traffic on after the observation while the node still has an open incident (latency alerts judge a 30 s window, so they resolve ~35 s after the fix). */
+const INCIDENT_RESOLVE_WAIT_MS = 45_000;
 /** Time planned for starting the backends and the node, for the progress fraction. */
 const STARTING_PLAN_MS = 3_000;
 
@@ -119,6 +121,10 @@ export async function runDrill(scenario: Scenario, options: RunDrillOptions = {}
     await injected.done; // a flap or a change stream goes on until its last step
     progress.enter('recover', `observing for ${scenario.phases.observe / 1000 / speed} s`);
     await sleep(scenario.phases.observe / speed, options.signal);
+    // The incident report tells the whole story only once the incident has resolved: its alerts
+    // resolve while traffic still flows (with no traffic a skew cannot be judged, and a drop may fire).
+    const resolvedAt = await waitFor(async () => ((await node?.openIncidents()) === 0 ? Date.now() : undefined), INCIDENT_RESOLVE_WAIT_MS, options.signal);
+    if (resolvedAt === undefined) note('drill.warning', `an incident was still open ${INCIDENT_RESOLVE_WAIT_MS / 1000} s after the observation; its report says so`);
     const final = await traffic.stop();
     // Where the requests went: before the fault, and from it to the mitigation (or the detection, or the end).
     sampler.take();

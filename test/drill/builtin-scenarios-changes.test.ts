@@ -22,6 +22,24 @@ describe('built-in drills: changes', () => {
       const rollbacks = eventsOfKind(result, 'change.applied').filter((event) => event.actor === 'monitor');
       expect(rollbacks, explain(result)).toHaveLength(1);
       expect(rollbacks[0].data).toMatchObject({ rollbackOf: 1 });
+      // The node's postmortem draft tells the original document's story with this run's times: the
+      // script's change as the trigger, detection and resolution after the first sign, resolved.
+      const reports = Object.values(result.incidentReports);
+      expect(reports, explain(result)).toHaveLength(1);
+      const report = reports[0];
+      const headings = [...report.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
+      expect(headings).toEqual(['Summary', 'Impact', 'Trigger', 'Root cause candidates', 'Detection', 'Resolution', 'Timeline', 'Contributing factors', 'Lessons learned', 'Action items']);
+      const section = (name: string) => report.split(`## ${name}\n`)[1].split('\n## ')[0];
+      expect(section('Trigger')).toMatch(/^Change 1 \(automation 'weights\.sh'.*raised web-1 and web-2 weights 100 -> 400.*loosened the cookie persistence bound 1\.25 -> 10/m);
+      expect(section('Resolution'), report).toMatch(/\*\*Resolved:\*\* \d\d:\d\d:\d\d UTC, [\d.]+ (s|min) after the first sign/);
+      const detectedS = Number(/\*\*Detected:\*\* [\d:]+ UTC, ([\d.]+) s after the first sign/.exec(section('Detection'))?.[1]);
+      // From the event log: the first sign is when the first alert that went on to fire became pending.
+      const alertEvents = eventsOfKind(result, 'alert.state_changed');
+      const fired = alertEvents.filter((event) => (event.data as { to?: string }).to === 'firing');
+      const firedSubjects = new Set(fired.map((event) => event.subject));
+      const firstSign = Math.min(...alertEvents.filter((event) => firedSubjects.has(event.subject) && (event.data as { to?: string }).to === 'pending').map((event) => event.at));
+      expect(fired.length).toBeGreaterThan(0);
+      expect(detectedS).toBeCloseTo((fired[0].at - firstSign) / 1000, 0);
     },
     DRILL_TEST_TIMEOUT_MS,
   );
