@@ -15,6 +15,8 @@ export interface AdminFleetSource {
     storeDownSince: number | null;
     storeError: string | null;
     lastSwap: { version: number; lagMs: number; at: number } | null;
+    /** This node holds the monitor's advisory lock: it evaluates the rules for the whole fleet. */
+    isLeader: boolean;
   };
   /** Why the node is degraded (the store is unreachable), or undefined. */
   degradedReason(): string | undefined;
@@ -33,7 +35,7 @@ const nullableString = { type: ['string', 'null'] } as const;
 
 const fleetNodeSchema = {
   type: 'object',
-  required: ['id', 'hostname', 'adminUrl', 'startedAt', 'lastSeenAt', 'heartbeatAgeMs', 'state', 'configVersion', 'requestsPerSecond'],
+  required: ['id', 'hostname', 'adminUrl', 'startedAt', 'lastSeenAt', 'heartbeatAgeMs', 'state', 'configVersion', 'requestsPerSecond', 'isLeader'],
   properties: {
     id: { type: 'string' },
     hostname: { type: 'string' },
@@ -44,6 +46,7 @@ const fleetNodeSchema = {
     state: { type: 'string', enum: ['live', 'stale', 'gone'], description: 'live: a heartbeat within 6 s; stale: within 30 s; gone: older' },
     configVersion: nullableNumber,
     requestsPerSecond: { ...nullableNumber, description: "Over the last 10 s of the node's telemetry snapshots; null when it wrote none" },
+    isLeader: { type: 'boolean', description: "Holds the monitor's advisory lock now: evaluates the monitor rules, alerts and rolls back for the fleet" },
   },
 } as const;
 
@@ -62,6 +65,7 @@ const fleetSelfSchema = {
       type: ['object', 'null'],
       properties: { version: { type: 'number' }, lagMs: { type: 'number', description: 'From the version’s commit to the swap on this node' }, at: { type: 'number' } },
     },
+    isLeader: { type: 'boolean', description: 'This node runs the fleet-wide monitor' },
   },
 } as const;
 

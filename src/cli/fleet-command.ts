@@ -12,7 +12,7 @@ export function registerFleetCommands(program: Command, context: AdminContext = 
   const { output } = context;
   const fleet = program.command('fleet').description('The nodes that share this node\'s PostgreSQL store (docs/fleet.md).');
   withAdminOptions(fleet.command('status'))
-    .description('List the nodes of the fleet: config version, last heartbeat, state (live, stale, gone) and requests per second.')
+    .description('List the nodes of the fleet: config version, last heartbeat, state (live, stale, gone), requests per second and the monitor leader.')
     .addHelpText('after', `
 Examples:
   $ evenkeel fleet status
@@ -21,8 +21,9 @@ Examples:
 STATE is live (a heartbeat within 6 s), stale (within 30 s) or gone (older: crashed or cut off from
 the database; a node that stops cleanly removes itself). VERSION is the config version the node
 serves; "*" marks one that differs from the newest any live node serves. RPS comes from the
-telemetry snapshots the nodes write ("-" when a node wrote none). On a SQLite store the node is a
-fleet of one and nothing is listed.
+telemetry snapshots the nodes write ("-" when a node wrote none). MONITOR says "leader" for the one
+node that holds the monitor's lock and evaluates the rules, alerts and rolls back for the whole
+fleet. On a SQLite store the node is a fleet of one and nothing is listed.
 ${ADMIN_HELP}`)
     .action(
       adminAction(context, async (client, options) => {
@@ -46,9 +47,10 @@ export function renderFleetStatus(status: FleetStatus, now: number = Date.now())
     `${(node.heartbeatAgeMs / 1000).toFixed(1)} s ago`,
     node.requestsPerSecond === null ? '-' : node.requestsPerSecond.toFixed(1),
     node.adminUrl ?? '-',
+    node.isLeader ? 'leader' : '-',
   ]);
   const lines = [`evenkeel fleet  ${isoTime(now)}  store ${status.store}  (${status.nodes.length} node${status.nodes.length === 1 ? '' : 's'})`, ''];
-  lines.push(status.nodes.length === 0 ? 'No node is registered.' : formatTable(['NODE', 'STATE', 'VERSION', 'HEARTBEAT', 'RPS', 'ADMIN'], rows).trimEnd());
+  lines.push(status.nodes.length === 0 ? 'No node is registered.' : formatTable(['NODE', 'STATE', 'VERSION', 'HEARTBEAT', 'RPS', 'ADMIN', 'MONITOR'], rows).trimEnd());
   const self = status.self;
   if (self !== null && !self.isStoreUp) {
     lines.push('', `This node cannot reach the store since ${isoTime(self.storeDownSince)} (${self.storeError ?? 'unknown'}); it serves version ${self.configVersion} until it can.`);

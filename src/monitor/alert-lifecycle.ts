@@ -90,6 +90,23 @@ export class AlertLifecycle {
     return transitions;
   }
 
+  /**
+   * Takes over unresolved alerts that another evaluator raised and stored (the fleet's previous
+   * monitor leader): they go on as if this lifecycle had raised them, so a condition that still holds
+   * neither alerts nor fires a second time, and one that is gone resolves here after the usual absent
+   * ticks. An alert whose fingerprint is open already is left alone. Returns the alerts taken over.
+   */
+  adopt(alerts: readonly Alert[]): Alert[] {
+    const adopted: Alert[] = [];
+    for (const alert of alerts) {
+      if (alert.state === 'resolved' || this.#open.has(alert.fingerprint)) continue;
+      const finding: RuleFinding = { rule: alert.rule, severity: alert.severity, pool: alert.pool, backend: alert.backend, backends: alert.backends, summary: alert.summary, evidence: alert.evidence, forMs: 0 };
+      this.#open.set(alert.fingerprint, { alert, finding, absentTicks: 0, diagnosis: undefined });
+      adopted.push(alert);
+    }
+    return adopted;
+  }
+
   /** Resolves every unresolved alert (monitoring turned off, or the node stops evaluating). */
   resolveAll(nowMs: number): AlertTransition[] {
     return [...this.#open].map(([fingerprint, open]) => this.#resolve(fingerprint, open, nowMs));

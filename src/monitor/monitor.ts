@@ -103,6 +103,11 @@ export class Monitor {
     return this.#lifecycle.addAction(fingerprint, action);
   }
 
+  /** Takes over unresolved alerts stored by the fleet's previous monitor leader (AlertLifecycle.adopt). */
+  adopt(alerts: readonly Alert[]): readonly Alert[] {
+    return this.#lifecycle.adopt(alerts);
+  }
+
   /** The current total request rate and its baseline (undefined while warming up). */
   traffic(): { rps: number; baselineRps: number | undefined } {
     return this.#state.traffic();

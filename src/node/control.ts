@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, parseConfigText, splitListenAddress, type Config } from '../config/index.js';
 import type { PoolMembers } from '../balance/index.js';
 import { HealthCoordinator, type HealthEvent } from '../health/index.js';
+import { Gauge } from 'prom-client';
 import { Telemetry, createMetricsRegistry } from '../telemetry/index.js';
 import { startAdminServer } from '../admin/index.js';
 import type { ProxySnapshot } from '../proxy/index.js';
@@ -14,6 +15,7 @@ import type { Logger } from './logger.js';
 import { NodeMonitor } from './node-monitor.js';
 import { builtinDrillEngine, DrillService } from './drill-service.js';
 import { FleetMember } from './fleet/fleet-member.js';
+import { FleetMonitor } from './fleet/fleet-monitor.js';
 import { localizeConfig } from './fleet/node-local-settings.js';
 
 /**
@@ -48,6 +50,10 @@ export class Control {
   /** This node's membership of a fleet (PostgreSQL store only), once the admin API listens. */
   private fleetMember: FleetMember | undefined;
   private nodeMonitor: NodeMonitor | undefined;
+  /** startMonitor()'s lag, once it ran; in a fleet the monitor starts when this node takes the monitor lock. */
+  private monitorLagMs: number | undefined;
+  /** The fleet's monitor election (PostgreSQL store only). */
+  private fleetMonitor: FleetMonitor | undefined;
   /** The built-in drills the admin API starts (one at a time), once the admin API listens. */
   private drills: DrillService | undefined;
   /** Health transitions are appended to the audit log one at a time, in order; close() waits for them. */
@@ -127,9 +133,17 @@ export class Control {
    * send deltas every second, 0 in a single process.
    */
   startMonitor(lagMs: number): void {
-    if (this.nodeMonitor !== undefined) return;
-    this.nodeMonitor = new NodeMonitor({
-      telemetry: this.telemetry,
+    if (this.nodeMonitor !== undefined || this.monitorLagMs !== undefined) return;
+    this.monitorLagMs = lagMs;
+    // A fleet runs one monitor, on the leader (startAdmin starts the election); a SQLite node is a fleet of one.
+    if (this.store.dialect === 'postgres') return;
+    this.nodeMonitor = this.createNodeMonitor(this.telemetry, lagMs);
+    this.nodeMonitor.start();
+  }
+
+  private createNodeMonitor(telemetry: Telemetry, lagMs: number): NodeMonitor {
+    return new NodeMonitor({
+      telemetry,
       pools: () => (this.snapshot ? [...this.snapshot.pools.values()].map((pool) => ({ members: pool.members, config: pool.config })) : []),
       config: () => this.config,
       store: this.store,
@@ -137,7 +151,6 @@ export class Control {
       logger: this.logger,
       lagMs,
     });
-    this.nodeMonitor.start();
   }
 
   /** The running monitor (alerts, traffic baseline), once startMonitor() ran. */
@@ -181,12 +194,38 @@ export class Control {
         logger: this.logger,
         telemetry: this.telemetry,
         poolNames: () => (this.snapshot ? this.snapshot.pools.keys() : []),
+        telemetryLagMs: () => this.monitorLagMs ?? 0,
+        isLeader: () => this.fleetMonitor?.isLeader ?? false,
       });
       member.registerMetrics(registry);
       await member.start();
       this.fleetMember = member;
       this.logger.info({ node: member.id, version: this.version }, `fleet: node ${member.id} registered in ${this.store.displayUrl}`);
+      if (this.monitorLagMs !== undefined) {
+        this.fleetMonitor = new FleetMonitor({
+          store: this.store,
+          storeUrl: this.fileConfig.store.url,
+          nodeId: member.id,
+          nodeLagMs: this.monitorLagMs,
+          nodeTelemetry: this.telemetry,
+          createMonitor: (telemetry, lagMs) => this.createNodeMonitor(telemetry, lagMs),
+          onMonitor: (monitor) => {
+            this.nodeMonitor = monitor;
+          },
+          logger: this.logger,
+        });
+        await this.fleetMonitor.start();
+      }
     }
+    const isLeader = () => this.nodeMonitor !== undefined;
+    new Gauge({
+      name: 'evenkeel_monitor_leader',
+      help: '1 when this node runs the monitor: always on a SQLite store; in a fleet, on the one node holding the monitor lock.',
+      registers: [registry],
+      collect() {
+        this.set(isLeader() ? 1 : 0);
+      },
+    });
     return adminUrl;
   }
 
@@ -268,7 +307,9 @@ export class Control {
   async close(): Promise<void> {
     process.off('SIGHUP', this.onSighup);
     this.watcher?.close();
-    // Leave the fleet first: no config swaps during the shutdown, and the row goes before the store closes.
+    // Hand the monitor over first: its tick finishes and the lock goes, so another node leads within a second.
+    await this.fleetMonitor?.close();
+    // Leave the fleet next: no config swaps during the shutdown, and the row goes before the store closes.
     await this.fleetMember?.close();
     this.health.stop();
     // A tick in progress (store writes, an automatic rollback) finishes; queued notifications are flushed.

@@ -24,3 +24,4 @@ export {
   type SampledPool,
   type SampledRequest,
 } from './request-sample.js';
+export { FLEET_SECOND_FORMAT, mergeFleetSecond, readFleetInflight, readFleetSeconds, type FleetSecond, type FleetSecondBackend } from './fleet-second.js';

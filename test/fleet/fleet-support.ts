@@ -34,9 +34,10 @@ export interface FleetNodeProcess {
 /**
  * Starts one node of a fleet: its own proxy and admin ports, the shared `storeUrl`, and one pool
  * `web` of `upstreams` (weight 100 each) with cookie persistence. The nodes' config files differ only
- * in their node-local settings (listen, admin), as on a real fleet.
+ * in their node-local settings (listen, admin), as on a real fleet. `extraYaml` is appended (top-level
+ * sections such as `monitor:`).
  */
-export async function startFleetNode(storeUrl: string, upstreams: readonly TestUpstream[], env: NodeJS.ProcessEnv = {}): Promise<FleetNodeProcess> {
+export async function startFleetNode(storeUrl: string, upstreams: readonly TestUpstream[], env: NodeJS.ProcessEnv = {}, extraYaml = ''): Promise<FleetNodeProcess> {
   const proxyPort = await freePort();
   const adminPort = await freePort();
   const backends = upstreams.map((upstream) => `      - { id: ${upstream.name}, url: "${upstream.url}", weight: 100 }`).join('\n');
@@ -50,7 +51,7 @@ pools:
     persistence: { by: cookie, name: ek_session, bound: 1.25, ttl: 30m }
     backends:
 ${backends}
-`;
+${extraYaml}`;
   const allEnv = { EVENKEEL_BOOTSTRAP_TOKEN: TEST_ADMIN_TOKEN, ...env };
   const start = async (options: StartOptions): Promise<FleetNodeProcess> => {
     const evenkeel = await startEvenkeel(config, [], allEnv, options);

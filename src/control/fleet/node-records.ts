@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { StoreSession } from '../store/index.js';
 
 /** How often a node of a fleet writes its heartbeat row. */
@@ -10,6 +11,12 @@ export const GONE_AFTER_MS = 30_000;
 const TRAFFIC_WINDOW_MS = 10_000;
 /** Nodes write whole seconds about 2 s late (see the node's snapshot writer): the window ends that much earlier. */
 const SNAPSHOT_LAG_MS = 2000;
+
+/**
+ * The first key of the monitor's advisory lock, pg_try_advisory_lock(MONITOR_LOCK_CLASS, <schema hash>)
+ * ('ekml'); pg_locks shows it as classid.
+ */
+export const MONITOR_LOCK_CLASS = 0x656b6d6c;
 
 export type FleetNodeState = 'live' | 'stale' | 'gone';
 
@@ -33,6 +40,8 @@ export interface FleetNode {
   readonly configVersion: number | null;
   /** Requests per second over the last 10 s of this node's telemetry snapshots; null when it wrote none. */
   readonly requestsPerSecond: number | null;
+  /** This node holds the monitor's advisory lock now: it evaluates the rules for the fleet. */
+  readonly isLeader: boolean;
 }
 
 /** Writes (or refreshes) a node's row: registration and heartbeat are the same upsert. */
@@ -68,6 +77,7 @@ export async function listFleetNodes(session: StoreSession, now: number = Date.n
     .groupBy('node_id')
     .execute();
   const requestsByNode = new Map(traffic.map((row) => [row.node_id, Number(row.requests)]));
+  const lockHolders = await monitorLockHolders(session);
   return rows.map((row) => {
     const heartbeatAgeMs = Math.max(0, now - row.last_seen_at);
     const requests = requestsByNode.get(row.id);
@@ -81,6 +91,18 @@ export async function listFleetNodes(session: StoreSession, now: number = Date.n
       state: nodeStateOf(heartbeatAgeMs),
       configVersion: row.config_version,
       requestsPerSecond: requests === undefined ? null : Math.round((requests / (TRAFFIC_WINDOW_MS / 1000)) * 10) / 10,
+      isLeader: row.monitor_lock_pid !== null && lockHolders.has(Number(row.monitor_lock_pid)),
     };
   });
+}
+
+/**
+ * The backend pids holding a monitor lock in this database now (PostgreSQL only). A node's row names
+ * the pid of its lock connection, so a leader that died, whose lock went with its connection, is
+ * never shown as leading, however fresh its row.
+ */
+async function monitorLockHolders(session: StoreSession): Promise<Set<number>> {
+  if (session.dialect !== 'postgres') return new Set();
+  const result = await sql<{ pid: number }>`select pid from pg_locks where locktype = 'advisory' and granted and classid = ${MONITOR_LOCK_CLASS}::oid and objsubid = 2 and database = (select oid from pg_database where datname = current_database())`.execute(session.db);
+  return new Set(result.rows.map((row) => Number(row.pid)));
 }

@@ -18,6 +18,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
     '0002_change_policy': { up: (db) => addChangePolicyColumns(db) },
     '0003_incidents_and_drills': { up: (db) => createIncidentAndDrillTables(db, dialect) },
     '0004_fleet': { up: (db) => addFleetColumnsAndSecrets(db) },
+    '0005_fleet_monitor': { up: (db) => addFleetMonitorTables(db) },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }
@@ -215,4 +216,24 @@ async function addFleetColumnsAndSecrets(db: AnyDb): Promise<void> {
     .addColumn('value', 'text', (column) => column.notNull())
     .addColumn('created_at', 'bigint', (column) => column.notNull())
     .execute();
+}
+
+/**
+ * The fleet-wide monitor (issue 8, part 2): every node publishes each whole second of its per-backend
+ * telemetry (status classes, latency histogram: what the monitor rules read) as one row of
+ * `telemetry_seconds`; the node holding the monitor's advisory lock merges every node's rows and
+ * evaluates the rules on them. `nodes.monitor_lock_pid` is the PostgreSQL backend pid of the node's
+ * lock connection while it holds the lock, so `fleet status` can tell which node leads (pg_locks).
+ */
+async function addFleetMonitorTables(db: AnyDb): Promise<void> {
+  await db.schema.alterTable('nodes').addColumn('monitor_lock_pid', 'bigint').execute();
+  await db.schema
+    .createTable('telemetry_seconds')
+    .addColumn('node_id', 'text', (column) => column.notNull())
+    .addColumn('second', 'bigint', (column) => column.notNull())
+    .addColumn('data_json', 'text', (column) => column.notNull())
+    // A node re-sending a second (its previous write failed half-way) changes nothing.
+    .addPrimaryKeyConstraint('telemetry_seconds_pk', ['node_id', 'second'])
+    .execute();
+  await db.schema.createIndex('telemetry_seconds_by_second').on('telemetry_seconds').columns(['second']).execute();
 }

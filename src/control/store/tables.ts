@@ -22,6 +22,7 @@ export interface StoreSchema {
   incidents: IncidentTable;
   drill_runs: DrillRunTable;
   shared_secrets: SharedSecretTable;
+  telemetry_seconds: TelemetrySecondTable;
 }
 
 export const CHANGE_STATUSES = ['proposed', 'approved', 'rejected', 'applied', 'rolled_back', 'failed'] as const;
@@ -137,6 +138,8 @@ export interface NodeTable {
   config_version: number | null;
   /** Where the node's admin API answers (0004); null for a row written before. */
   admin_url: string | null;
+  /** The backend pid of the node's monitor-lock connection while it holds the lock (0005), else null. */
+  monitor_lock_pid: number | null;
 }
 
 /** A secret every node of a fleet shares (0004), such as `cookie_secret`. */
@@ -154,6 +157,16 @@ export interface TelemetrySnapshotTable {
   requests: number;
   errors: number;
   latency_p95_ms: number | null;
+}
+
+/**
+ * One whole second of one node's per-backend telemetry (0005), for the fleet's monitor leader:
+ * data_json is a FleetSecond (src/telemetry/fleet-second.ts).
+ */
+export interface TelemetrySecondTable {
+  node_id: string;
+  second: number;
+  data_json: string;
 }
 
 export const INCIDENT_STATUSES = ['open', 'resolved'] as const;

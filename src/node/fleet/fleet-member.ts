@@ -5,6 +5,7 @@ import type { Telemetry } from '../../telemetry/index.js';
 import type { Logger } from '../logger.js';
 import { ConfigFollower } from './config-follower.js';
 import { nodeIdOf } from './node-identity.js';
+import { SecondPublisher } from './second-publisher.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
 /** How long a clean shutdown waits to remove the node's row before giving up (the row then ages to `gone`). */
@@ -20,6 +21,10 @@ export interface FleetMemberOptions {
   /** The node's telemetry and its live pools' names, for the per-node snapshots. */
   readonly telemetry: Telemetry;
   readonly poolNames: () => Iterable<string>;
+  /** How far behind real time this node's whole seconds of telemetry are (2000 with workers, else 0). */
+  readonly telemetryLagMs: () => number;
+  /** Whether this node leads the fleet's monitor now. */
+  readonly isLeader: () => boolean;
 }
 
 /** This node as the fleet sees it, for /healthz, the metrics and GET /api/v1/fleet. */
@@ -35,6 +40,8 @@ export interface FleetSelf {
   readonly storeError: string | null;
   /** The last version this node took from another node, and how long after its commit. */
   readonly lastSwap: { version: number; lagMs: number; at: number } | null;
+  /** This node holds the monitor lock: it evaluates the rules, alerts and rolls back for the fleet. */
+  readonly isLeader: boolean;
 }
 
 /**
@@ -50,6 +57,7 @@ export class FleetMember {
   readonly #options: FleetMemberOptions;
   readonly #follower: ConfigFollower;
   readonly #snapshots: SnapshotWriter;
+  readonly #seconds: SecondPublisher;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeat: Promise<void> | undefined;
   #isBeatPending = false;
@@ -68,6 +76,7 @@ export class FleetMember {
     this.#options = options;
     this.id = nodeIdOf(options.adminUrl);
     this.#snapshots = new SnapshotWriter({ store: options.store, nodeId: this.id, telemetry: options.telemetry, pools: options.poolNames });
+    this.#seconds = new SecondPublisher({ store: options.store, nodeId: this.id, telemetry: options.telemetry, lagMs: options.telemetryLagMs });
     const location = parseStoreUrl(options.storeUrl);
     if (location.dialect !== 'postgres') throw new Error('a fleet member needs a PostgreSQL store');
     this.#follower = new ConfigFollower({
@@ -115,6 +124,7 @@ export class FleetMember {
       storeDownSince: this.#storeDownSince,
       storeError: this.isStoreUp ? null : (this.#storeError?.message ?? 'the LISTEN connection to the store is not open'),
       lastSwap: this.#lastSwap,
+      isLeader: this.#options.isLeader(),
     };
   }
 
@@ -196,6 +206,7 @@ export class FleetMember {
       adminUrl: this.#options.adminUrl,
     })
       .then(() => this.#snapshots.write())
+      .then(() => this.#seconds.publish())
       .then(
         () => this.#noteStoreRead(undefined),
         (error: unknown) => this.#noteStoreRead(error as Error),

@@ -17,25 +17,25 @@ describe.each(DIALECTS)('the %s store', (dialect) => {
 
   it('runs its migrations once: opening the same database twice keeps the schema and the data', async () => {
     const first = await fixture.open();
-    expect(first.schemaVersion).toBe('0004_fleet');
+    expect(first.schemaVersion).toBe('0005_fleet_monitor');
     await first.db.insertInto('nodes').values({ id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null, admin_url: null }).execute();
     await first.close();
 
     const second = await fixture.open();
-    expect(second.schemaVersion).toBe('0004_fleet');
+    expect(second.schemaVersion).toBe('0005_fleet_monitor');
     expect(await second.db.selectFrom('nodes').selectAll().execute()).toEqual([
-      { id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null, admin_url: null },
+      { id: 'n1', hostname: 'h', started_at: 1, last_seen_at: 2, config_version: null, admin_url: null, monitor_lock_pid: null },
     ]);
     const applied = await second.db
       .selectFrom('evenkeel_schema_version' as 'nodes')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    expect(Number(applied.n)).toBe(4);
+    expect(Number(applied.n)).toBe(5);
   });
 
   it('opens concurrently from two instances without failing the migration', async () => {
     const [a, b] = await Promise.all([fixture.open(), fixture.open()]);
-    expect([a.schemaVersion, b.schemaVersion]).toEqual(['0004_fleet', '0004_fleet']);
+    expect([a.schemaVersion, b.schemaVersion]).toEqual(['0005_fleet_monitor', '0005_fleet_monitor']);
   });
 
   it('returns epoch-millisecond timestamps and generated ids as numbers', async () => {

@@ -1,0 +1,107 @@
+import { AMOUNT_FIELDS, COUNT_FIELDS, RING_SECONDS } from './backend-series.js';
+import { DELTA_FORMAT, type BackendDelta } from './delta.js';
+import { TelemetryError } from './errors.js';
+import type { Telemetry } from './telemetry.js';
+
+// Fleet aggregation (docs/fleet.md, "One monitor for the fleet"). Each node of a fleet publishes the
+// whole seconds of its Telemetry (per backend: status classes, pinned/spilled, the latency histogram
+// and the latency sum: everything the monitor rules read) to the store; the monitor leader folds every
+// node's seconds into a fleet-wide Telemetry. Unlike the workers' deltas (delta.ts), reading a second
+// moves no mark in the node's Telemetry: a second is published once it is complete, read straight
+// from the ring, so the node's own drains, windows and /metrics are untouched.
+
+export const FLEET_SECOND_FORMAT = 1;
+
+/** One whole second of one node's per-backend telemetry. JSON-serialisable. */
+export interface FleetSecond {
+  readonly format: typeof FLEET_SECOND_FORMAT;
+  readonly backends: FleetSecondBackend[];
+  /**
+   * On the newest second of each publish: the node's requests in flight per backend then (a level),
+   * and its proxy errors since the previous publish (increments).
+   */
+  readonly inflight?: { pool: string; id: string; inflight: number }[];
+  readonly proxyErrors?: { pool: string; code: string; count: number }[];
+}
+
+export interface FleetSecondBackend {
+  readonly pool: string;
+  readonly id: string;
+  /** COUNT_FIELDS long, the layout of backend-series.ts. */
+  readonly counts: number[];
+  /** AMOUNT_FIELDS long. */
+  readonly amounts: number[];
+}
+
+/**
+ * The seconds fromSecond..toSecond (epoch seconds, inclusive) that `telemetry` still holds and that
+ * have any request, by second. The caller passes only seconds that are complete.
+ */
+export function readFleetSeconds(telemetry: Telemetry, fromSecond: number, toSecond: number): Map<number, FleetSecond> {
+  const bySecond = new Map<number, FleetSecondBackend[]>();
+  const from = Math.max(fromSecond, toSecond - RING_SECONDS + 1);
+  for (const series of telemetry.allSeries()) {
+    for (let second = from; second <= toSecond; second++) {
+      const slot = second % RING_SECONDS;
+      if (second < 0 || series.slotSecond[slot] !== second) continue;
+      const counts = Array.from(series.slotCounts.subarray(slot * COUNT_FIELDS, slot * COUNT_FIELDS + COUNT_FIELDS));
+      if (!counts.some((count) => count !== 0)) continue;
+      const amounts = Array.from(series.slotAmounts.subarray(slot * AMOUNT_FIELDS, slot * AMOUNT_FIELDS + AMOUNT_FIELDS));
+      let backends = bySecond.get(second);
+      if (backends === undefined) {
+        backends = [];
+        bySecond.set(second, backends);
+      }
+      backends.push({ pool: series.poolName, id: series.id, counts, amounts });
+    }
+  }
+  const seconds = new Map<number, FleetSecond>();
+  for (const [second, backends] of [...bySecond].sort((a, b) => a[0] - b[0])) seconds.set(second, { format: FLEET_SECOND_FORMAT, backends });
+  return seconds;
+}
+
+/** The node's requests in flight per backend now: its workers' sum in a cluster primary, else its own. */
+export function readFleetInflight(telemetry: Telemetry): { pool: string; id: string; inflight: number }[] {
+  return telemetry.allSeries().map((series) => ({ pool: series.poolName, id: series.id, inflight: telemetry.workerInflight(series.poolName, series.id) ?? series.key?.inflight ?? 0 }));
+}
+
+/**
+ * Adds one node's second to `telemetry` (the leader's fleet-wide one): its ring while it still holds
+ * that second, and the totals. Throws EK_TELEMETRY_DELTA_INVALID for a malformed second, merging
+ * nothing.
+ */
+export function mergeFleetSecond(telemetry: Telemetry, second: number, data: unknown, node: { source: string; number: number }): void {
+  assertFleetSecond(second, data);
+  if (data.inflight !== undefined || data.proxyErrors !== undefined) {
+    // Levels and proxy errors go through the workers' path: a node is a worker of the fleet (its
+    // in-flight counts are summed per backend, forgotten with forgetWorker when it stops publishing).
+    const zeros = { counts: new Array<number>(COUNT_FIELDS).fill(0), amounts: new Array<number>(AMOUNT_FIELDS).fill(0), seconds: [] };
+    const backends: BackendDelta[] = (data.inflight ?? []).map((level) => ({ pool: level.pool, id: level.id, inflight: level.inflight, ...zeros }));
+    telemetry.mergeDelta({ format: DELTA_FORMAT, source: node.source, sequence: second, backends, proxyErrors: data.proxyErrors ?? [] }, node.number);
+  }
+  for (const backend of data.backends) {
+    const series = telemetry.seriesOf(backend.pool, backend.id);
+    for (let i = 0; i < COUNT_FIELDS; i++) series.totalCounts[i] += backend.counts[i]!;
+    for (let i = 0; i < AMOUNT_FIELDS; i++) series.totalAmounts[i] += backend.amounts[i]!;
+    series.addToSecond(second, backend.counts, backend.amounts);
+  }
+}
+
+function assertFleetSecond(second: number, data: unknown): asserts data is FleetSecond {
+  const d = data as Partial<FleetSecond> | null;
+  if (!Number.isInteger(second) || second < 0) throw invalid(`second ${second}`);
+  if (d === null || typeof d !== 'object' || d.format !== FLEET_SECOND_FORMAT || !Array.isArray(d.backends)) throw invalid('not a FleetSecond of this format');
+  for (const backend of d.backends) {
+    if (typeof backend?.pool !== 'string' || typeof backend.id !== 'string' || !isCounts(backend.counts, COUNT_FIELDS) || !isCounts(backend.amounts, AMOUNT_FIELDS)) {
+      throw invalid('a malformed backend');
+    }
+  }
+}
+
+function isCounts(values: unknown, length: number): values is number[] {
+  return Array.isArray(values) && values.length === length && values.every((value) => typeof value === 'number' && Number.isFinite(value) && value >= 0);
+}
+
+function invalid(why: string): TelemetryError {
+  return new TelemetryError('EK_TELEMETRY_DELTA_INVALID', `fleet telemetry second rejected: ${why}; it must come from readFleetSeconds() of the same evenkeel version`);
+}
