@@ -37,6 +37,9 @@ export class NodeMonitor {
   readonly #options: NodeMonitorOptions;
   readonly #autoRollback: AutoRollback;
   #resendTimer: NodeJS.Timeout | undefined;
+  /** The live config whose auto-rollback window #lookBackWindowMs holds. */
+  #lookBackConfig: Config | undefined;
+  #lookBackWindowMs = 0;
 
   constructor(options: NodeMonitorOptions) {
     this.#options = options;
@@ -52,9 +55,23 @@ export class NodeMonitor {
       recentEvents: (sinceMs) => recentContextEvents(store, sinceMs),
       onTransition: (transition) => this.#onTransition(transition),
       lagMs: options.lagMs,
-      lookBackMs: () => policyOf(options.config()).auto_rollback.window,
+      lookBackMs: () => this.#lookBackMs(),
       logger,
     });
+  }
+
+  /**
+   * The auto-rollback window of the live config, read again only when the config object changes:
+   * policyOf parses the policy and monitor defaults with zod, 0.3-1 ms on the proxy's event loop,
+   * and the monitor asks on every tick.
+   */
+  #lookBackMs(): number {
+    const config = this.#options.config();
+    if (config !== this.#lookBackConfig) {
+      this.#lookBackWindowMs = policyOf(config).auto_rollback.window;
+      this.#lookBackConfig = config;
+    }
+    return this.#lookBackWindowMs;
   }
 
   start(): void {
