@@ -168,6 +168,8 @@ describe('one monitor for a fleet of three nodes', () => {
     // The skew stops: the new leader resolves the alert it took over.
     await traffic!.stop();
     await until('the adopted alert resolved', 40_000, async () => ((await skewRecords()).resolved === 1 ? true : undefined));
+    // ...and, its alerts all resolved, the incident the old leader opened.
+    await until('the incident resolved', 20_000, async () => ((await count(`select count(*) as n from incidents where pool = 'web' and status = 'resolved'`)) === 1 ? true : undefined));
 
     // A new skew, on the two nodes left: raised once, by the new leader.
     traffic = skewedTraffic(survivors, await cookieFor(survivors[0]!, 'web-2'));
