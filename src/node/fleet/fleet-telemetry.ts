@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 export const FLEET_READ_INTERVAL_MS = 500;
 /** Seconds published this late (a node that could not write for a while) are still merged. */
 const LATE_SECONDS = 60;
+/** How far before the nodes' newest seconds a read starts: a node that just started writes a few seconds back. */
+const NEW_NODE_MARGIN_SECONDS = 10;
 /** A node whose newest published second is this old has its in-flight levels forgotten. */
 const STALE_NODE_SECONDS = 10;
 
@@ -53,9 +55,21 @@ export class FleetTelemetry {
     await this.#reading;
   }
 
+  /**
+   * Where a read starts: a node writes its seconds in order, each write in one statement, so every
+   * second up to the newest one read from a node is read. Reading from the oldest of the nodes' newest
+   * seconds (less a margin for a node starting up, whose first write reaches back a few seconds) keeps
+   * a read to the few seconds written since the last one, instead of the whole minute.
+   */
+  #fromSecond(oldest: number): number {
+    if (this.#nodes.size === 0) return oldest;
+    const newest = Math.min(...[...this.#nodes.values()].map((node) => node.newestSecond));
+    return Math.max(oldest, newest - NEW_NODE_MARGIN_SECONDS);
+  }
+
   /** Merges the seconds of the last `seconds` seconds not merged yet. Exposed for tests. */
   async read(seconds: number, now: number = Date.now()): Promise<void> {
-    const fromSecond = Math.floor(now / 1000) - seconds;
+    const fromSecond = this.#fromSecond(Math.floor(now / 1000) - seconds);
     try {
       const rows = await readTelemetrySeconds(this.#store, fromSecond);
       for (const row of rows) {
