@@ -111,22 +111,46 @@ export interface KeyConcentration {
 /**
  * One tally for every ring's keyConcentration (the monitor judges one pool at a time): an
  * open-addressing table of key -> requests in typed arrays, at most half full, with linear probing.
- * The keys are already hashes, so their low bits pick the slot. `slots` lists the slots in use.
+ * `slots` lists the slots in use. The keys are hashes of what clients send (cookies, headers), so a
+ * client could craft many that share some bits: the slot is taken from the key mixed with a seed
+ * chosen at start (Fibonacci hashing), and a tally that still probes too long falls back to sorting.
  */
 interface KeyTally {
-  readonly mask: number;
+  readonly shift: number;
   readonly keys: Uint32Array;
   readonly counts: Uint32Array;
   readonly slots: Uint32Array;
+  /** The sort fallback's copy of the keys. */
+  readonly sorted: Uint32Array;
 }
-let tally: KeyTally = { mask: 0, keys: new Uint32Array(1), counts: new Uint32Array(1), slots: new Uint32Array(0) };
+const TALLY_SEED = (Math.random() * 0x1_0000_0000) >>> 0;
+/** Probes allowed per counted key on average before the tally gives up and sorts. */
+const MAX_PROBES_PER_KEY = 8;
+let tally: KeyTally = { shift: 32, keys: new Uint32Array(1), counts: new Uint32Array(1), slots: new Uint32Array(0), sorted: new Uint32Array(0) };
 function keyTally(maxKeys: number): KeyTally {
   if (tally.slots.length < maxKeys) {
-    let size = 16;
-    while (size < 2 * maxKeys) size *= 2;
-    tally = { mask: size - 1, keys: new Uint32Array(size), counts: new Uint32Array(size), slots: new Uint32Array(maxKeys) };
+    let bits = 4;
+    while (2 ** bits < 2 * maxKeys) bits++;
+    const size = 2 ** bits;
+    tally = { shift: 32 - bits, keys: new Uint32Array(size), counts: new Uint32Array(size), slots: new Uint32Array(maxKeys), sorted: new Uint32Array(maxKeys) };
   }
   return tally;
+}
+
+/** Request counts of the `topKeys` busiest of keys[0, length), largest first, by sorting them in place. */
+function tallyBySort(keys: Uint32Array, length: number, topKeys: number): { top: number[]; distinctKeys: number } {
+  const sorted = keys.subarray(0, length).sort();
+  const top: number[] = [];
+  let distinctKeys = 0;
+  let run = 0;
+  for (let i = 0; i < length; i++) {
+    run++;
+    if (i + 1 < length && sorted[i + 1] === sorted[i]) continue;
+    keepLargest(top, run, topKeys);
+    distinctKeys++;
+    run = 0;
+  }
+  return { top, distinctKeys };
 }
 
 /** Inserts `value` into `top` (largest first) when it is among the `k` largest. */
@@ -211,11 +235,14 @@ export class PoolRequestRing {
    * the keys 0.6 ms, the table about 0.1 ms (10,000 requests, distinct keys).
    */
   keyConcentration(sinceMs: number, untilMs: number, topKeys: number): KeyConcentration {
-    const { mask, keys, counts, slots } = keyTally(this.capacity);
+    const { shift, keys, counts, slots, sorted } = keyTally(this.capacity);
+    const mask = (2 ** (32 - shift) - 1) | 0;
     counts.fill(0);
     let requests = 0;
     let pinned = 0;
+    let keyed = 0;
     let distinctKeys = 0;
+    let probesLeft = 1024;
     for (let n = this.written - this.size; n < this.written; n++) {
       const slot = n % this.capacity;
       const atMs = this.atMs[slot];
@@ -224,14 +251,24 @@ export class PoolRequestRing {
       if ((this.flags[slot] & FLAG_PINNED) !== 0) pinned++;
       const keyHash = this.keyHashes[slot];
       if (keyHash === NO_SAMPLE_KEY) continue;
+      sorted[keyed++] = keyHash;
+      if (probesLeft < 0) continue; // gave up on the table: only collect the keys for the sort
+      probesLeft += MAX_PROBES_PER_KEY;
       // At most `capacity` keys in a table of at least twice as many slots: a free slot is always found.
-      let at = keyHash & mask;
-      while (counts[at] !== 0 && keys[at] !== keyHash) at = (at + 1) & mask;
+      let at = Math.imul(keyHash ^ TALLY_SEED, 0x9e3779b1) >>> shift;
+      while (counts[at] !== 0 && keys[at] !== keyHash) {
+        at = (at + 1) & mask;
+        probesLeft--;
+      }
       if (counts[at] === 0) {
         keys[at] = keyHash;
         slots[distinctKeys++] = at;
       }
       counts[at]++;
+    }
+    if (probesLeft < 0) {
+      const bySort = tallyBySort(sorted, keyed, topKeys);
+      return { requests, pinned, topKeyRequests: bySort.top, distinctKeys: bySort.distinctKeys };
     }
     const top: number[] = [];
     for (let i = 0; i < distinctKeys; i++) keepLargest(top, counts[slots[i]], topKeys);

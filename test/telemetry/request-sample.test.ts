@@ -62,6 +62,28 @@ describe('request sample', () => {
     expect(sample.ringOf('portal').keyConcentration(T0 + 2_000, T0 + 3_000, 3)).toEqual({ requests: 0, pinned: 0, topKeyRequests: [], distinctKeys: 0 });
   });
 
+  it('counts keys exactly when many share their low bits, in rings of different sizes one after the other', () => {
+    // Keys that differ only in their high bits all want the same slot of the counting table, and the
+    // largest unsigned 32-bit hashes must not be confused with each other or with NO_SAMPLE_KEY.
+    const colliding = (n: number): number => (n % 2 === 0 ? n * 65_536 : 0xffff_ffff - n * 65_536);
+    const small = new RequestSample(50);
+    const large = new RequestSample(REQUEST_SAMPLE_CAPACITY);
+    for (let i = 0; i < 60; i++) small.record('p', T0 + i, colliding(i % 7), 'web-1', 1, false, false);
+    for (let i = 0; i < REQUEST_SAMPLE_CAPACITY; i++) large.record('p', T0 + i, i % 5 === 0 ? colliding(i % 40) : colliding(i), 'web-1', 1, i % 2 === 0, false);
+    for (const sample of [small, large, small]) {
+      const concentration = sample.ringOf('p').keyConcentration(T0 - 1, T0 + REQUEST_SAMPLE_CAPACITY, 5);
+      const requests = sample.read()[0].requests;
+      const counts = new Map<number, number>();
+      for (const r of requests) counts.set(r.keyHash, (counts.get(r.keyHash) ?? 0) + 1);
+      expect(concentration).toEqual({
+        requests: requests.length,
+        pinned: requests.filter((r) => r.isPinned).length,
+        topKeyRequests: [...counts.values()].sort((a, b) => b - a).slice(0, 5),
+        distinctKeys: counts.size,
+      });
+    }
+  });
+
   it('refuses a capacity that is not a positive whole number', () => {
     expect(() => new RequestSample(0)).toThrow(expect.objectContaining({ code: 'EK_TELEMETRY_SAMPLE_INVALID' }));
   });
