@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { getDrillRun, listDrillRuns, MAX_DRILL_RUN_LIMIT, type Store, type TokenRole } from '../control/index.js';
+import { type Store, type TokenRole } from '../control/index.js';
+import { getDrillRun, listDrillRuns, MAX_DRILL_RUN_LIMIT } from '../drill/index.js';
 import { DRILL_PHASES, renderDrillReportMarkdown, type DrillResult } from '../drill/index.js';
 import { identityOf, READ_ROLES } from './auth.js';
 import { authErrors, clientErrors } from './schemas.js';

@@ -1,19 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import {
-  buildIncidentReport,
-  getIncident,
-  incidentDurations,
-  IncidentError,
-  INCIDENT_STATUSES,
-  listIncidents,
-  markMilestone,
-  renderIncidentReportMarkdown,
-  type Incident,
-  type IncidentStatus,
-  type MarkableMilestone,
-  type Store,
-  type TokenRole,
-} from '../control/index.js';
+import { INCIDENT_STATUSES, type IncidentStatus, type Store, type TokenRole } from '../control/index.js';
+import { buildIncidentReport, getIncident, incidentDurations, IncidentError, listIncidents, markMilestone, renderIncidentReportMarkdown, type Incident, type MarkableMilestone } from '../incident/index.js';
 import { identityOf, READ_ROLES } from './auth.js';
 import { clientErrors } from './schemas.js';
 
@@ -32,7 +19,7 @@ const markSchema = {
 } as const;
 const countsSchema = { type: 'object', required: ['requests', 'slowed', 'failed'], properties: { requests: { type: 'number' }, slowed: { type: 'number' }, failed: { type: 'number' } } } as const;
 
-/** An incident as src/control/incidents/incident.ts defines it, with the durations that follow from its milestones. */
+/** An incident as src/incident/incident.ts defines it, with the durations that follow from its milestones. */
 export const incidentSchema = {
   $id: 'Incident',
   type: 'object',

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { openStore, recordDrillRun } from '../control/index.js';
+import { openStore } from '../control/index.js';
+import { recordDrillRun } from '../drill/index.js';
 import {
   DRILL_PHASES,
   listBuiltinScenarios,

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configSchema } from '../config/index.js';
-import { drillHistory, openStore, parseStoreUrl, type DrillFigureName, type DrillFigureTrend, type DrillTrend, type ScenarioDrillHistory, type Store } from '../control/index.js';
+import { openStore, parseStoreUrl, type Store } from '../control/index.js';
+import { drillHistory, type DrillFigureName, type DrillFigureTrend, type DrillTrend, type ScenarioDrillHistory } from '../drill/index.js';
 import { adminAction, printJson, processContext, UsageError, type AdminContext, type AdminOutput } from './admin-command.js';
 import { parseWholeNumber } from './change-command.js';
 import { formatTable, isoTime, percent } from './table.js';

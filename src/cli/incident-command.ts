@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { formatIncidentDuration, INCIDENT_MILESTONES, renderIncidentReportMarkdown, type Incident, type IncidentReport } from '../control/index.js';
+import { formatIncidentDuration, INCIDENT_MILESTONES, renderIncidentReportMarkdown, type Incident, type IncidentReport } from '../incident/index.js';
 import { ADMIN_HELP, adminAction, printJson, processContext, UsageError, withAdminOptions, type AdminContext, type AdminOutput } from './admin-command.js';
 import { parseWholeNumber } from './change-command.js';
 import { formatTable, isoTime, percent } from './table.js';

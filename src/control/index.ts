@@ -6,6 +6,4 @@ export * from './simulation/index.js';
 export * from './policy/index.js';
 export * from './changes/index.js';
 export * from './alerts/index.js';
-export * from './incidents/index.js';
 export * from './fleet/index.js';
-export * from './drills/index.js';

@@ -13,3 +13,16 @@ export { runDrill, type RunDrillOptions } from './drill-runner.js';
 export { scenarioSchema, type Scenario, type ScenarioFault, type ScenarioMitigation } from './scenario-schema.js';
 export { loadScenarioFile, parseScenarioText, ScenarioError } from './load-scenario.js';
 export { BUILTIN_SCENARIO_DIR, listBuiltinScenarios, loadScenario, resolveScenarioFile, scenarioText, type BuiltinScenario } from './builtin-scenarios.js';
+export {
+  recordDrillRun,
+  listDrillRuns,
+  getDrillRun,
+  DEFAULT_DRILL_RUN_LIMIT,
+  MAX_DRILL_RUN_LIMIT,
+  DRILL_EVENT_ACTOR,
+  type RecordableDrillResult,
+  type DrillRunSummary,
+  type DrillRun,
+  type DrillRunQuery,
+} from './drill-runs.js';
+export { drillHistory, figureTrends, compareFigure, DRILL_FIGURES, type DrillFigureName, type DrillTrend, type DrillFigureTrend, type ScenarioDrillHistory } from './drill-history.js';

@@ -1,5 +1,6 @@
 import { DrillRequestError, type AdminDrillScenario, type AdminDrillSource, type AdminDrillStatus } from '../admin/index.js';
-import { recordDrillRun, type StoreSession } from '../control/index.js';
+import { type StoreSession } from '../control/index.js';
+import { recordDrillRun } from '../drill/index.js';
 import { listBuiltinScenarios, loadScenario, runDrill, type DrillProgress, type DrillResult } from '../drill/index.js';
 import type { Logger } from './logger.js';
 

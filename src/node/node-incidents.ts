@@ -1,19 +1,6 @@
 import type { Config } from '../config/index.js';
-import {
-  addImpact,
-  alertResolved,
-  EVENT_KINDS,
-  getIncident,
-  listEvents,
-  listIncidents,
-  markMilestone,
-  MAX_INCIDENT_LIMIT,
-  NODE_WIDE_POOL,
-  openOrJoinIncident,
-  resolveOrphanedIncident,
-  type Incident,
-  type Store,
-} from '../control/index.js';
+import { EVENT_KINDS, listEvents, type Store } from '../control/index.js';
+import { addImpact, alertResolved, getIncident, listIncidents, markMilestone, MAX_INCIDENT_LIMIT, NODE_WIDE_POOL, openOrJoinIncident, resolveOrphanedIncident, type Incident } from '../incident/index.js';
 import type { Alert, AlertAction } from '../monitor/index.js';
 import { RING_SECONDS, secondImpactOf, type Telemetry } from '../telemetry/index.js';
 import type { Logger } from './logger.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertResolved, openOrJoinIncident } from '../../src/control/index.js';
+import { alertResolved, openOrJoinIncident } from '../../src/incident/index.js';
 import { alertFingerprint, type Alert } from '../../src/monitor/index.js';
 import { startAdminFixture, type AdminFixture } from './admin-fixture.js';
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, recordDrillRun } from '../../src/control/index.js';
+import { openStore } from '../../src/control/index.js';
+import { recordDrillRun } from '../../src/drill/index.js';
 import { postmortemDrillResult } from '../drill/drill-result-fixture.js';
 
 // `evenkeel drill history` through the built bin (npm test builds first) against a temp SQLite store

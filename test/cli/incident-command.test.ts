@@ -5,7 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminContext } from '../../src/cli/admin-command.js';
 import { registerIncidentCommands } from '../../src/cli/incident-command.js';
-import { addImpact, alertResolved, openOrJoinIncident, type TokenRole } from '../../src/control/index.js';
+import { type TokenRole } from '../../src/control/index.js';
+import { addImpact, alertResolved, openOrJoinIncident } from '../../src/incident/index.js';
 import { alertFingerprint, type Alert } from '../../src/monitor/index.js';
 import { startAdminFixture, type AdminFixture } from '../admin/admin-fixture.js';
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDrillRuns, openStore } from '../../src/control/index.js';
+import { openStore } from '../../src/control/index.js';
+import { listDrillRuns } from '../../src/drill/index.js';
 import { adminCall, exited, TEST_ADMIN_TOKEN } from './support/admin-client.js';
 import type { EvenkeelProcess, TestUpstream } from './support/evenkeel-process.js';
 import { startPoolNode } from './support/pool-node.js';

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendState } from '../../src/balance/index.js';
-import { getIncident, listEvents, listIncidents, openOrJoinIncident } from '../../src/control/index.js';
+import { listEvents } from '../../src/control/index.js';
+import { getIncident, listIncidents, openOrJoinIncident } from '../../src/incident/index.js';
 import { alertFingerprint, type Alert } from '../../src/monitor/index.js';
 import { NodeIncidents, RESTART_NOTE } from '../../src/node/node-incidents.js';
 import { Telemetry } from '../../src/telemetry/index.js';

@@ -176,7 +176,7 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
  * One incident (0003): opened when an alert fires, closed when every related alert (same pool,
  * overlapping in time) has resolved. Milestones are columns so `incident list` can sort and filter
  * on them; everything else (alert fingerprints, who acknowledged, the identified cause, the impact
- * counters) is in data_json, see src/control/incidents/incident.ts.
+ * counters) is in data_json, see src/incident/incident.ts.
  */
 export interface IncidentTable {
   id: Generated<number>;

@@ -1,7 +1,5 @@
-import type { Alert } from '../../monitor/index.js';
-import { plainJson } from '../alerts/index.js';
-import { appendEvent, canonicalJson, EVENT_KINDS } from '../events/index.js';
-import { INCIDENT_STATUSES, lockStoreForWrite, type IncidentStatus, type IncidentTable, type StoreSession } from '../store/index.js';
+import type { Alert } from '../monitor/index.js';
+import { plainJson, appendEvent, canonicalJson, EVENT_KINDS, INCIDENT_STATUSES, lockStoreForWrite, type IncidentStatus, type IncidentTable, type StoreSession } from '../control/index.js';
 import { IncidentError } from './incident-errors.js';
 import { incidentDurations, type Incident, type IncidentImpact, type IncidentMilestone, type MilestoneEntry, type MilestoneMark } from './incident.js';
 

@@ -1,12 +1,11 @@
-import { appendEvent, canonicalJson, EVENT_KINDS } from '../events/index.js';
-import { lockStoreForWrite, type DrillRunTable, type DrillVerdict, type StoreSession } from '../store/index.js';
+import { appendEvent, canonicalJson, EVENT_KINDS, lockStoreForWrite, type DrillRunTable, type DrillVerdict, type StoreSession } from '../control/index.js';
 
 // Drill runs in the store (issue 6): one row per run with the headline figures as columns, the whole
 // DrillResult as canonical JSON, and a drill.recorded event in the same transaction. The history
 // answers the question a team asks after its quarterly drill: did we get better?
 //
-// control/ sits above drill/ in the architecture, so this module names only the fields of a
-// DrillResult (src/drill/drill-result.ts) it stores; a DrillResult is a RecordableDrillResult.
+// It names only the fields of a DrillResult (drill-result.ts) that it stores: a DrillResult is a
+// RecordableDrillResult, and so is a hand-built one in a test.
 
 /** What recordDrillRun reads of a DrillResult. */
 export interface RecordableDrillResult {

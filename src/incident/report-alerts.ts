@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../events/index.js';
+import type { AuditEvent } from '../control/index.js';
 import type { Incident } from './incident.js';
 import { causesOf, type FiredAlertCauses } from './report-candidates.js';
 import { alertFingerprintOf, fieldOf, stringField } from './report-events.js';

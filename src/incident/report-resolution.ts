@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../events/index.js';
+import type { AuditEvent } from '../control/index.js';
 import type { Incident } from './incident.js';
 import { MITIGATED_BY_RESOLVE_NOTE } from './incident-records.js';
 import { fieldOf, numberField } from './report-events.js';

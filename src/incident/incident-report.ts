@@ -1,7 +1,5 @@
-import { DEFAULT_LOOK_BACK_MS } from '../../monitor/index.js';
-import { listEvents, MAX_EVENT_LIMIT, type AuditEvent } from '../events/index.js';
-import { policyOf } from '../policy/index.js';
-import type { StoreSession } from '../store/index.js';
+import { DEFAULT_LOOK_BACK_MS } from '../monitor/index.js';
+import { listEvents, MAX_EVENT_LIMIT, type AuditEvent, policyOf, type StoreSession } from '../control/index.js';
 import { incidentDurations, type Incident, type IncidentDurations, type MilestoneMark } from './incident.js';
 import { candidateChangeIds, rankRootCauseCandidates, triggerOf, type FiredAlertCauses, type ReportTrigger, type RootCauseCandidate } from './report-candidates.js';
 import { alertLives, type AlertLife } from './report-alerts.js';

@@ -1,5 +1,5 @@
-import { rankCauses, type AlertRule, type Cause, type CauseKind, type ContextEvent, ALERT_RULES } from '../../monitor/index.js';
-import type { AuditEvent } from '../events/index.js';
+import { rankCauses, type AlertRule, type Cause, type CauseKind, type ContextEvent, ALERT_RULES } from '../monitor/index.js';
+import type { AuditEvent } from '../control/index.js';
 import { fieldOf, numberField, stringField, stringsField } from './report-events.js';
 import { formatDuration, formatUtcTime, listOfNames } from './report-format.js';
 

@@ -1,4 +1,4 @@
-import type { StoreSession } from '../store/index.js';
+import type { StoreSession } from '../control/index.js';
 import { toSummary, type DrillRunSummary } from './drill-runs.js';
 
 // `evenkeel drill history`: per scenario, the runs in time order and the trend of each figure, so a

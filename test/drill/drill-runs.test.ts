@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareFigure, drillHistory, getDrillRun, listDrillRuns, listEvents, recordDrillRun, verifyEvents, type Store } from '../../../src/control/index.js';
-import type { DrillResult } from '../../../src/drill/index.js';
-import { postmortemDrillResult } from '../../drill/drill-result-fixture.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../store-fixture.js';
+import { listEvents, verifyEvents, type Store } from '../../src/control/index.js';
+import { getDrillRun, listDrillRuns, recordDrillRun } from '../../src/drill/index.js';
+import { compareFigure, drillHistory } from '../../src/drill/index.js';
+import type { DrillResult } from '../../src/drill/index.js';
+import { postmortemDrillResult } from './drill-result-fixture.js';
+import { createStoreFixture, DIALECTS, type StoreFixture } from '../control/store-fixture.js';
 
 const DAY = 86_400_000;
 const Q1 = Date.UTC(2026, 1, 10, 9, 0, 0);

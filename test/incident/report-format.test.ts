@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatOffset, formatShare } from '../../../src/control/incidents/report-format.js';
+import { formatDuration, formatOffset, formatShare } from '../../src/incident/report-format.js';
 
 describe('incident report wording', () => {
   it('writes durations as people say them, from a drill\'s seconds to the postmortem\'s 2 h 45 min', () => {

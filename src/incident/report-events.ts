@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../events/index.js';
+import type { AuditEvent } from '../control/index.js';
 
 // Reading the audit log for an incident report: every event of the report's window in words, for the
 // timeline, and the typed fields the report needs from change, alert and health events. The data

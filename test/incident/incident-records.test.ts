@@ -1,20 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  addImpact,
-  alertResolved,
-  getIncident,
-  incidentDurations,
-  IncidentError,
-  listEvents,
-  listIncidents,
-  markMilestone,
-  openOrJoinIncident,
-  resolveOrphanedIncident,
-  verifyEvents,
-  type Store,
-} from '../../../src/control/index.js';
-import { alertFingerprint, type Alert, type AlertRule } from '../../../src/monitor/index.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../store-fixture.js';
+import { listEvents, verifyEvents, type Store } from '../../src/control/index.js';
+import { addImpact, alertResolved, getIncident, incidentDurations, IncidentError, listIncidents, markMilestone, openOrJoinIncident, resolveOrphanedIncident } from '../../src/incident/index.js';
+import { alertFingerprint, type Alert, type AlertRule } from '../../src/monitor/index.js';
+import { createStoreFixture, DIALECTS, type StoreFixture } from '../control/store-fixture.js';
 
 const T0 = 1_714_557_600_000; // 2024-05-01 10:00:00 UTC, the postmortem's first alert
 

@@ -1,25 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  addImpact,
-  alertResolved,
-  appendEvent,
-  AutoRollback,
-  buildIncidentReport,
-  EVENT_KINDS,
-  IncidentError,
-  listEvents,
-  markMilestone,
-  openOrJoinIncident,
-  recentContextEvents,
-  recordAlertTransition,
-  renderIncidentReportMarkdown,
-  type AuditEvent,
-  type IncidentReport,
-  type Store,
-} from '../../../src/control/index.js';
-import { alertFingerprint, diagnose, type Alert, type AlertState, type RuleFinding } from '../../../src/monitor/index.js';
-import { actors, openChangeHarness, portal, type ChangeHarness } from '../changes/change-fixture.js';
-import { DIALECTS } from '../store-fixture.js';
+import { appendEvent, AutoRollback, EVENT_KINDS, listEvents, recentContextEvents, recordAlertTransition, type AuditEvent, type Store } from '../../src/control/index.js';
+import { addImpact, alertResolved, buildIncidentReport, IncidentError, markMilestone, openOrJoinIncident, renderIncidentReportMarkdown, type IncidentReport } from '../../src/incident/index.js';
+import { alertFingerprint, diagnose, type Alert, type AlertState, type RuleFinding } from '../../src/monitor/index.js';
+import { actors, openChangeHarness, portal, type ChangeHarness } from '../control/changes/change-fixture.js';
+import { DIALECTS } from '../control/store-fixture.js';
 
 // The postmortem of 2024-05-01 written through the real control plane: an automation script's change
 // raising web-1 and web-2 to 400, approved by a person and applied; a skew alert pending then firing
