@@ -101,12 +101,12 @@ describe('admin server', () => {
     expect(body.pools[0].backends.map((b) => b.expectedShare)).toEqual([0.25, 0.25, 0.5]);
   });
 
-  it('redirects / to /api/v1/pools', async () => {
+  it('redirects / to the dashboard', async () => {
     const { telemetry, pools } = fixture();
     const { base } = await start(telemetry, pools);
     const response = await fetch(`${base}/`, { redirect: 'manual' });
     expect(response.status).toBe(302);
-    expect(response.headers.get('location')).toBe('/api/v1/pools');
+    expect(response.headers.get('location')).toBe('/dashboard/');
   });
 
   it('answers an unknown route with 404 and EK_ADMIN_NOT_FOUND', async () => {
