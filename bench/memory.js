@@ -1,7 +1,7 @@
 // Peak resident memory of a target: VmHWM (the kernel's high-water mark of RSS) from /proc, summed
 // over the process and its descendants. For a multi-process target (nginx master + worker) the sum of
 // peaks is an upper bound of the peak of the sum, which is the conservative side for a memory target.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
 function readStatusKb(pid, field) {
   try {
@@ -50,4 +50,22 @@ export function rssMiB(pid) {
   let kb = 0;
   for (const member of processTree(pid)) kb += readStatusKb(member, 'VmRSS');
   return kb / 1024;
+}
+
+/**
+ * Resets the kernel's high-water mark of RSS (VmHWM) of the process tree to its current RSS
+ * (`echo 5 > /proc/PID/clear_refs`), so that a later peakRssMiB is the peak since now: the peak
+ * under a load, apart from start-up (a first start hashes the bootstrap admin token with scrypt:
+ * 32 MiB for ~0.2 s). Returns false when the kernel refused (then the peak includes start-up).
+ */
+export function resetPeakRss(pid) {
+  let isReset = true;
+  for (const member of processTree(pid)) {
+    try {
+      writeFileSync(`/proc/${member}/clear_refs`, '5');
+    } catch {
+      isReset = false;
+    }
+  }
+  return isReset;
 }

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { peakRssMiB } from './memory.js';
+import { peakRssMiB, resetPeakRss } from './memory.js';
 import { runOpenLoop } from './open-loop.js';
 import { ChildSet, hasCommand } from './processes.js';
 import { checkTargets, fixedRateTable, formatTargets, median, throughputTable } from './report.js';
@@ -95,6 +95,8 @@ async function closedLoopPass(children, targets) {
 
 async function fixedRatePass(children, targets) {
   const runs = Object.fromEntries(targets.map((target) => [target.name, []]));
+  // The memory target is the peak under this load: start the high-water mark here, after start-up.
+  for (const target of targets) if (target.child && !resetPeakRss(target.child.pid)) log(`  ${target.name}: could not reset VmHWM; its peak RSS includes start-up`);
   for (let round = 0; round < settings.fixedRounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
@@ -176,7 +178,7 @@ async function main() {
     log('range: slowest-fastest round. peak RSS: VmHWM of the proxy process tree over the whole pass.');
     log(`\n== latency at ${settings.rate} req/s for ${settings.fixedDurationS}s, median of ${settings.fixedRounds} interleaved round(s), from the scheduled send time ==`);
     log(fixedRateTable(open));
-    log('service p99: from the actual send (no coordinated-omission correction). send lag p99: how late the generator itself sent.');
+    log('service p99: from the actual send (no coordinated-omission correction). send lag p99: how late the generator itself sent. peak RSS: VmHWM since the proxies had started (reset before this pass).');
     const checks = checkTargets(throughput.summary, open);
     log('\n== targets (issue: Benchmark) ==');
     log(formatTargets(checks));
