@@ -1,10 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, TEST_ADMIN_TOKEN } from '../integration/support/admin-client.js';
 import { freePort, startEvenkeel, startUpstream, withTestStore, type EvenkeelProcess, type TestUpstream } from '../integration/support/evenkeel-process.js';
 import { createNamedToken, launchChromium, openDashboard, screenshot, signIn } from './support/dashboard-browser.js';
+import { startStickySessions } from '../integration/support/sticky-sessions.js';
 
 // The postmortem of 2024-05-01 as an operator watching the dashboard sees it (the same story as
 // test/integration/monitor-postmortem.test.ts): an automation script raises web-1 and web-2 and
@@ -67,29 +68,6 @@ async function scriptChange(yaml: string, reason: string): Promise<{ id: number;
   return applied.body;
 }
 
-/** Sessions that keep their cookie and send requests one after another until stopped (bounded). */
-function startSessions(count: number): { stop: () => Promise<number> } {
-  let isStopping = false;
-  const loops = Array.from({ length: count }, async () => {
-    let cookie: string | undefined;
-    let sent = 0;
-    for (; sent < MAX_REQUESTS_PER_SESSION && !isStopping; sent++) {
-      const response = await request(`${proxyUrl}/account`, { dispatcher: agent, headers: cookie === undefined ? {} : { cookie } });
-      await response.body.dump();
-      const setCookie = response.headers['set-cookie'];
-      const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-      if (first !== undefined) cookie = first.split(';')[0];
-    }
-    return sent;
-  });
-  return {
-    stop: async () => {
-      isStopping = true;
-      return (await Promise.all(loops)).reduce((a, b) => a + b, 0);
-    },
-  };
-}
-
 beforeAll(async () => {
   browser = await launchChromium();
   agent = new Agent({ connections: SESSIONS * 2 });
@@ -122,7 +100,7 @@ describe('the dashboard during a skew', () => {
       expect(await page.getByTestId('firing-count').innerText()).toBe('0');
 
       const changeA = await scriptChange(configYaml({ 'web-1': 400, 'web-2': 400 }, 10), 'weights.sh: rebalance for the sale');
-      const sessions = startSessions(SESSIONS);
+      const sessions = startStickySessions(proxyUrl, agent, SESSIONS, MAX_REQUESTS_PER_SESSION);
       try {
         // Let the sessions pin themselves to web-1 and web-2 under change A's weights.
         await delay(2500);

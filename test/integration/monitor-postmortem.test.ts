@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, TEST_ADMIN_TOKEN } from './support/admin-client.js';
 import { freePort, startEvenkeel, startUpstream, withTestStore, type EvenkeelProcess, type TestUpstream } from './support/evenkeel-process.js';
+import { startStickySessions } from './support/sticky-sessions.js';
 
 // The postmortem of 2024-05-01, replayed against a real node with five real backends that take
 // 30 ms per request: the script 'weights.sh' (an automation token, approved by a person) raises
@@ -62,29 +63,6 @@ policy:
 monitor:
   skew: { window: 10s, for: 2s }
 `;
-}
-
-/** Sessions that keep their cookie and send requests one after another until `stop` is set. */
-function startSessions(count: number): { stop: () => Promise<number> } {
-  let isStopping = false;
-  const loops = Array.from({ length: count }, async () => {
-    let cookie: string | undefined;
-    let sent = 0;
-    for (; sent < MAX_REQUESTS_PER_SESSION && !isStopping; sent++) {
-      const response = await request(`${proxyUrl}/account`, { dispatcher: agent, headers: cookie === undefined ? {} : { cookie } });
-      await response.body.dump();
-      const setCookie = response.headers['set-cookie'];
-      const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-      if (first !== undefined) cookie = first.split(';')[0];
-    }
-    return sent;
-  });
-  return {
-    stop: async () => {
-      isStopping = true;
-      return (await Promise.all(loops)).reduce((a, b) => a + b, 0);
-    },
-  };
 }
 
 async function as(name: string, method: string, path: string, body?: unknown) {
@@ -160,7 +138,7 @@ describe.each([1, 2])("the postmortem's skew on a running node with workers: %i"
     // Change A: web-1 and web-2 100 -> 400 and the bound loosened; new sessions pile onto them.
     const changeA = await scriptChange(configYaml(proxyPort, adminPort, { 'web-1': 400, 'web-2': 400 }, 10), 'weights.sh: rebalance for the sale');
     expect(changeA.baseVersion).toBe(baseVersion);
-    const during = startSessions(SESSIONS);
+    const during = startStickySessions(proxyUrl, agent, SESSIONS, MAX_REQUESTS_PER_SESSION);
     try {
       await delay(2500);
       // Change B: the weights go back to 100; the sessions stay pinned to web-1 and web-2.
