@@ -4,12 +4,12 @@ import type { EvenkeelProcess } from './evenkeel-process.js';
 /** The admin token every node started by these tests bootstraps (EVENKEEL_BOOTSTRAP_TOKEN). */
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789';
 
-/** Calls the admin API with the test admin token; resolves to the status and the parsed body. */
+/** Calls the admin API with a token (the test admin token by default); resolves to the status and the parsed body. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are checked field by field
-export async function adminCall(adminUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function adminCall(adminUrl: string, method: string, path: string, body?: unknown, token: string = TEST_ADMIN_TOKEN): Promise<{ status: number; body: any }> {
   const response = await fetch(adminUrl + path, {
     method,
-    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
