@@ -10,6 +10,7 @@ import { registerAuditCommand } from './audit-command.js';
 import { registerIncidentCommands } from './incident-command.js';
 import { registerDrillCommands } from './drill-command.js';
 import { registerFleetCommands } from './fleet-command.js';
+import { releaseYoungGeneration } from '../node/heap-budget.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
@@ -18,6 +19,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
+  // bin/evenkeel.js held V8's young generation small while the modules loaded; serve bounds it
+  // (node/heap-budget.ts), every other command gets V8's default growth back.
+  program.hook('preAction', (_program, command) => {
+    if (command.name() !== 'serve') releaseYoungGeneration();
+  });
   registerServeCommand(program);
   registerConfigCommands(program);
   registerChangeCommands(program);

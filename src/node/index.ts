@@ -8,7 +8,7 @@ import { resolveCookieSecret } from './cookie-secret.js';
 import { startSingleNode } from './single-node.js';
 import { startClusterPrimary } from './cluster-primary.js';
 import { createNodeLogger, type Logger } from './logger.js';
-import { useBaselineWasmCompiler } from './wasm-compiler.js';
+import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
 export type { RunningNode, ServeOptions } from './serve-options.js';
@@ -28,7 +28,7 @@ export interface StartedNode extends RunningNode {
  * cannot be opened.
  */
 export async function startNode(options: ServeOptions, logger: Logger = createNodeLogger()): Promise<StartedNode> {
-  useBaselineWasmCompiler();
+  boundYoungGeneration();
   const fileConfig = loadConfigFile(options.configPath);
   const fileText = readFileSync(options.configPath, 'utf8');
   const control = new Control(options.configPath, fileConfig, logger);
@@ -61,6 +61,7 @@ export async function startNode(options: ServeOptions, logger: Logger = createNo
   }
   // Shown once: the store keeps only the token's hash.
   if (bootstrap !== undefined) process.stderr.write(describeBootstrap(bootstrap, node.adminUrl));
+  collectAfterStart();
   const proxyUrls: string[] = [];
   if (config.listen.http) proxyUrls.push(`http://${config.listen.http.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`);
   if (config.listen.https) proxyUrls.push(`https://${config.listen.https.address.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`);

@@ -2,11 +2,11 @@ import { DataPlane } from './data-plane.js';
 import { applyHealth, PassiveTracker, type HealthSnapshot } from '../health/index.js';
 import { Telemetry } from '../telemetry/index.js';
 import type { PrimaryMessage, WorkerMessage } from './messages.js';
-import { useBaselineWasmCompiler } from './wasm-compiler.js';
+import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
 
 // A cluster worker: the full data plane, steered by its primary (see cluster-primary.ts).
 
-useBaselineWasmCompiler();
+boundYoungGeneration();
 
 const TELEMETRY_FLUSH_MS = 1000;
 
@@ -79,6 +79,7 @@ process.on('message', (message: PrimaryMessage) => {
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 send({ t: 'ready' });
+collectAfterStart();
 
 // If the primary dies, drain and leave rather than serve on without health or config updates.
 process.on('disconnect', () => void shutdown(5_000));
