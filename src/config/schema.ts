@@ -149,6 +149,9 @@ export const configSchema = z.strictObject({
           response_headers: duration().prefault('60s').describe('From sending the request to receiving the response headers.'),
           idle: duration().prefault('60s').describe('Longest silence between two chunks of a body, either way.'),
           request: duration().prefault('0s').describe('Whole request, from accept to last response byte; "0s" means no limit.'),
+          upstream_keepalive: duration()
+            .prefault('60s')
+            .describe("How long an idle keep-alive connection to a backend stays open (a backend's shorter Keep-Alive: timeout hint wins)."),
         })
         .prefault({})
         .describe('Proxy timeouts; a timeout answers 504 (or closes a streaming response).'),

@@ -23,8 +23,11 @@ import { answerAndClose, openTunnel, type Tunnel } from './tunnel.js';
 
 /** Largest request head accepted; bigger ones get 431 (NGINX's large_client_header_buffers is 4×8k). */
 export const MAX_HEADER_BYTES = 32 * 1024;
-/** Idle keep-alive client connections are closed after this long. */
-export const CLIENT_KEEP_ALIVE_MS = 15_000;
+/**
+ * Idle keep-alive client connections are closed after this long (NGINX's keepalive_timeout default).
+ * A shorter one made a client's rarely used connections close and reopen in bursts under steady load.
+ */
+export const CLIENT_KEEP_ALIVE_MS = 75_000;
 /** A client must send its whole request head within this long (slowloris). */
 export const CLIENT_HEADERS_TIMEOUT_MS = 20_000;
 

@@ -56,6 +56,7 @@ export function buildSnapshot(
     }
   }
   const connectMs = config.proxy.timeouts.connect;
+  const keepAliveMs = config.proxy.timeouts.upstream_keepalive;
   const upstreamOf = previous?.upstreamOf ?? new Map<BackendState, UpstreamPool>();
   const upstreamByKey = new Map<string, UpstreamPool>();
   const pools = new Map<string, PoolRuntime>();
@@ -85,9 +86,9 @@ export function buildSnapshot(
       backends.push(state);
       liveBackends.add(state);
 
-      const key = upstreamKey(originOf(backendConfig.url), connectMs);
+      const key = upstreamKey(originOf(backendConfig.url), connectMs, keepAliveMs);
       let upstream = upstreamByKey.get(key) ?? previous?.upstreamByKey.get(key);
-      if (upstream === undefined) upstream = new UpstreamPool(backendConfig.url, connectMs);
+      if (upstream === undefined) upstream = new UpstreamPool(backendConfig.url, connectMs, keepAliveMs);
       upstreamByKey.set(key, upstream);
       upstreams.push(upstream);
     }
