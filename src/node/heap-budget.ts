@@ -31,7 +31,7 @@ export const SERVING_SEMI_SPACE_MB = 4;
 export const BUSY_SEMI_SPACE_MB = 16;
 /** Average time between scavenges below which the node counts as busy. */
 const BUSY_SCAVENGE_INTERVAL_MS = 20;
-/** Weight of the newest interval in the average. */
+/** Weight of the newest scavenge in the average allocation rate. */
 const INTERVAL_SMOOTHING = 0.2;
 const V8_DEFAULT_GROWTH_FACTOR = 2;
 /** After a full collection, the old generation may grow by this much before the next one. */
@@ -74,26 +74,30 @@ export function releaseYoungGeneration(): void {
 
 /**
  * Steers the semi-space size of a serving process after every garbage collection: toward
- * SERVING_SEMI_SPACE_MB, or BUSY_SEMI_SPACE_MB while scavenges come less than
- * BUSY_SCAVENGE_INTERVAL_MS apart on average. V8 only grows the space (it shrinks it itself after a
+ * SERVING_SEMI_SPACE_MB, or BUSY_SEMI_SPACE_MB while the process allocates fast enough to fill
+ * SERVING_SEMI_SPACE_MB in under BUSY_SCAVENGE_INTERVAL_MS (on average). V8 only grows the space (it shrinks it itself after a
  * quiet spell), so a node that was busy keeps the larger size until then.
  */
 export function boundYoungGeneration(): void {
   if (operatorChoseSize()) return;
+  // Busy means allocating faster than SERVING_SEMI_SPACE_MB every BUSY_SCAVENGE_INTERVAL_MS: judged by
+  // the allocation rate (semi-space size / time between scavenges), not by the interval alone, which
+  // is short for any process while its semi-spaces are still small.
+  const busyMbPerMs = SERVING_SEMI_SPACE_MB / BUSY_SCAVENGE_INTERVAL_MS;
   let factor = 0;
   let lastScavengeMs = -1;
-  let averageIntervalMs = Number.POSITIVE_INFINITY;
+  let averageMbPerMs = 0;
   const steer = (entries: PerformanceEntry[]): void => {
+    const currentMb = semiSpaceMb();
     for (const entry of entries) {
       if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MINOR) continue;
-      if (lastScavengeMs >= 0) {
-        const intervalMs = entry.startTime - lastScavengeMs;
-        averageIntervalMs = Number.isFinite(averageIntervalMs) ? averageIntervalMs + INTERVAL_SMOOTHING * (intervalMs - averageIntervalMs) : intervalMs;
+      if (lastScavengeMs >= 0 && entry.startTime > lastScavengeMs) {
+        const mbPerMs = currentMb / (entry.startTime - lastScavengeMs);
+        averageMbPerMs += INTERVAL_SMOOTHING * (mbPerMs - averageMbPerMs);
       }
       lastScavengeMs = entry.startTime;
     }
-    const targetMb = averageIntervalMs < BUSY_SCAVENGE_INTERVAL_MS ? BUSY_SEMI_SPACE_MB : SERVING_SEMI_SPACE_MB;
-    const currentMb = semiSpaceMb();
+    const targetMb = averageMbPerMs > busyMbPerMs ? BUSY_SEMI_SPACE_MB : SERVING_SEMI_SPACE_MB;
     const next = currentMb <= 0 || currentMb >= targetMb ? 1 : Math.max(1, Math.floor(targetMb / currentMb));
     if (next === factor) return;
     factor = next;
