@@ -22,10 +22,10 @@ import { runInNewContext } from 'node:vm';
 // `--max-semi-space-size` can only be given on Node's command line, which `evenkeel` does not own
 // (`npm start`, systemd units, `node bin/evenkeel.js`). `--semi-space-growth-factor` and
 // `--heap-growing-percent` however are read each time V8 resizes, so they can be set while the process
-// runs: growth factor 1 holds the current semi-space size, factor k makes the next growth jump to k
-// times it. An operator who sizes the heap with Node flags (or NODE_OPTIONS) is left alone.
+// runs: growth factor 1 holds the current semi-space size, factor 2 lets the next growth double it.
+// An operator who sizes the heap with Node flags (or NODE_OPTIONS) is left alone.
 
-/** Semi-space size while scavenges are at least BUSY_SCAVENGE_INTERVAL_MS apart. */
+/** Semi-space size while filling it takes BUSY_SCAVENGE_INTERVAL_MS or more. */
 export const SERVING_SEMI_SPACE_MB = 4;
 /** Semi-space size for a busier node (V8's own maximum on 64-bit machines). */
 export const BUSY_SEMI_SPACE_MB = 16;
@@ -98,7 +98,10 @@ export function boundYoungGeneration(): void {
       lastScavengeMs = entry.startTime;
     }
     const targetMb = averageMbPerMs > busyMbPerMs ? BUSY_SEMI_SPACE_MB : SERVING_SEMI_SPACE_MB;
-    const next = currentMb <= 0 || currentMb >= targetMb ? 1 : Math.max(1, Math.floor(targetMb / currentMb));
+    // One doubling at a time: V8 also resizes the space itself (its memory reducer shrank it to
+    // 0.5 MB after an idle spell, then grew it), so a larger factor computed from a size seen
+    // earlier could be applied to a bigger one and overshoot (seen: 2 x 8 MB instead of 2 x 4 MB).
+    const next = currentMb > 0 && currentMb * 2 <= targetMb ? 2 : 1;
     if (next === factor) return;
     factor = next;
     setGrowthFactor(next);
