@@ -57,11 +57,11 @@ async function serve(file: string, flags: ServeFlags): Promise<number> {
   }
   const banner = [
     `evenkeel is running (${node.workers} worker${node.workers === 1 ? '' : 's'}, pid ${process.pid})`,
-    ...node.proxyUrls.map((url) => `  proxy:    ${url}`),
+    ...node.proxyUrls.map((url) => `  proxy:     ${url}`),
     `  dashboard: ${node.adminUrl}/dashboard/  (sign in with an admin API token)`,
-    `  metrics:  ${node.adminUrl}/metrics`,
-    `  pools:    ${node.adminUrl}/api/v1/pools  (admin API: needs a token, see the first-start message or docs/admin-api.md)`,
-    `  reload:   kill -HUP ${process.pid}${flags.watch ? ' (or edit the file: --watch is on)' : ''}`,
+    `  metrics:   ${node.adminUrl}/metrics`,
+    `  pools:     ${node.adminUrl}/api/v1/pools  (admin API: needs a token, see the first-start message or docs/admin-api.md)`,
+    `  reload:    kill -HUP ${process.pid}${flags.watch ? ' (or edit the file: --watch is on)' : ''}`,
   ];
   process.stdout.write(`${banner.join('\n')}\n`);
   const drainMs = node.control.config.proxy.drain_timeout;

@@ -30,8 +30,8 @@ describe('the demo config', () => {
   });
 
   it('prints where to look: the proxy, metrics and pools URLs', () => {
-    expect(evenkeel.stdout()).toContain(`proxy:    ${proxyUrl}`);
-    expect(evenkeel.stdout()).toContain(`metrics:  ${adminUrl}/metrics`);
+    expect(evenkeel.stdout()).toContain(`proxy:     ${proxyUrl}`);
+    expect(evenkeel.stdout()).toContain(`metrics:   ${adminUrl}/metrics`);
   });
 
   it('spreads cookie-less requests over the five demo upstreams as the weights say (100,100,100,200,200; ±2 requests in 700)', async () => {
