@@ -9,6 +9,7 @@ import { startSingleNode } from './single-node.js';
 import { startClusterPrimary } from './cluster-primary.js';
 import { createNodeLogger, type Logger } from './logger.js';
 import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
+import { preferEventLoopThread } from './thread-priority.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
 export type { RunningNode, ServeOptions } from './serve-options.js';
@@ -62,6 +63,7 @@ export async function startNode(options: ServeOptions, logger: Logger = createNo
   // Shown once: the store keeps only the token's hash.
   if (bootstrap !== undefined) process.stderr.write(describeBootstrap(bootstrap, node.adminUrl));
   collectAfterStart();
+  preferEventLoopThread();
   const proxyUrls: string[] = [];
   if (config.listen.http) proxyUrls.push(`http://${config.listen.http.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`);
   if (config.listen.https) proxyUrls.push(`https://${config.listen.https.address.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`);

@@ -3,6 +3,7 @@ import { applyHealth, PassiveTracker, type HealthSnapshot } from '../health/inde
 import { Telemetry } from '../telemetry/index.js';
 import type { PrimaryMessage, WorkerMessage } from './messages.js';
 import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
+import { preferEventLoopThread } from './thread-priority.js';
 
 // A cluster worker: the full data plane, steered by its primary (see cluster-primary.ts).
 
@@ -80,6 +81,7 @@ process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 send({ t: 'ready' });
 collectAfterStart();
+preferEventLoopThread();
 
 // If the primary dies, drain and leave rather than serve on without health or config updates.
 process.on('disconnect', () => void shutdown(5_000));
