@@ -2,7 +2,7 @@ import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-// How much V8 heap a serving process keeps resident (docs/performance.md, "Memory").
+// How much V8 heap a serving process keeps resident (docs/running.md "Memory", docs/performance.md).
 //
 // Young generation. V8 grows each of its two semi-spaces from 1 MB to 16 MB, doubling whenever
 // enough objects survive a scavenge, and does not give the memory back while the process is busy. A
@@ -29,10 +29,10 @@ import { runInNewContext } from 'node:vm';
 export const SERVING_SEMI_SPACE_MB = 4;
 /** Semi-space size for a busier node (V8's own maximum on 64-bit machines). */
 export const BUSY_SEMI_SPACE_MB = 16;
-/** Average time between scavenges below which the node counts as busy. */
+/** A node that fills SERVING_SEMI_SPACE_MB faster than this (on average) counts as busy. */
 const BUSY_SCAVENGE_INTERVAL_MS = 20;
 /** Weight of the newest scavenge in the average allocation rate. */
-const INTERVAL_SMOOTHING = 0.2;
+const RATE_SMOOTHING = 0.2;
 const V8_DEFAULT_GROWTH_FACTOR = 2;
 /** After a full collection, the old generation may grow by this much before the next one. */
 const OLD_GENERATION_GROWTH_PERCENT = 25;
@@ -75,8 +75,9 @@ export function releaseYoungGeneration(): void {
 /**
  * Steers the semi-space size of a serving process after every garbage collection: toward
  * SERVING_SEMI_SPACE_MB, or BUSY_SEMI_SPACE_MB while the process allocates fast enough to fill
- * SERVING_SEMI_SPACE_MB in under BUSY_SCAVENGE_INTERVAL_MS (on average). V8 only grows the space (it shrinks it itself after a
- * quiet spell), so a node that was busy keeps the larger size until then.
+ * SERVING_SEMI_SPACE_MB in under BUSY_SCAVENGE_INTERVAL_MS (on average). We can only let V8 grow the
+ * space (it shrinks it itself after a quiet spell), so a node that was busy keeps the larger size
+ * until then.
  */
 export function boundYoungGeneration(): void {
   if (operatorChoseSize()) return;
@@ -93,7 +94,7 @@ export function boundYoungGeneration(): void {
       if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MINOR) continue;
       if (lastScavengeMs >= 0 && entry.startTime > lastScavengeMs) {
         const mbPerMs = currentMb / (entry.startTime - lastScavengeMs);
-        averageMbPerMs += INTERVAL_SMOOTHING * (mbPerMs - averageMbPerMs);
+        averageMbPerMs += RATE_SMOOTHING * (mbPerMs - averageMbPerMs);
       }
       lastScavengeMs = entry.startTime;
     }
