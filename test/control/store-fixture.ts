@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { afterEach, beforeEach } from 'vitest';
 import { openStore, type Store } from '../../src/control/index.js';
 
 /**
@@ -74,4 +75,19 @@ export function createStoreFixture(dialect: DialectName): StoreFixture {
       await cleanup();
     },
   };
+}
+
+/**
+ * Opens a fresh store of `dialect` before each test of the enclosing describe and disposes of it
+ * after; `onOpened` receives the fixture and the store for the test to use.
+ */
+export function openStoreForEachTest(dialect: DialectName, onOpened: (fixture: StoreFixture, store: Store) => void): void {
+  let fixture: StoreFixture | undefined;
+  beforeEach(async () => {
+    fixture = createStoreFixture(dialect);
+    onOpened(fixture, await fixture.open());
+  });
+  afterEach(async () => {
+    await fixture?.dispose();
+  });
 }

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listEvents, verifyEvents, type Store } from '../../src/control/index.js';
 import { getDrillRun, listDrillRuns, recordDrillRun } from '../../src/drill/index.js';
 import { compareFigure, drillHistory } from '../../src/drill/index.js';
 import type { DrillResult } from '../../src/drill/index.js';
 import { postmortemDrillResult } from './drill-result-fixture.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../control/store-fixture.js';
+import { DIALECTS, openStoreForEachTest } from '../control/store-fixture.js';
 
 const DAY = 86_400_000;
 const Q1 = Date.UTC(2026, 1, 10, 9, 0, 0);
@@ -19,14 +19,9 @@ function quarterlyRuns(): DrillResult[] {
 }
 
 describe.each(DIALECTS)('drill runs in the store on %s', (dialect) => {
-  let fixture: StoreFixture;
   let store: Store;
-  beforeEach(async () => {
-    fixture = createStoreFixture(dialect);
-    store = await fixture.open();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
+  openStoreForEachTest(dialect, (_fixture, opened) => {
+    store = opened;
   });
 
   it('records a run with its figures and a drill.recorded event, and reads the whole result back', async () => {

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listEvents, verifyEvents, type Store } from '../../src/control/index.js';
 import { addImpact, alertResolved, getIncident, incidentDurations, IncidentError, listIncidents, markMilestone, openOrJoinIncident, resolveOrphanedIncident } from '../../src/incident/index.js';
 import { alertFingerprint, type Alert, type AlertRule } from '../../src/monitor/index.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../control/store-fixture.js';
+import { DIALECTS, type StoreFixture, openStoreForEachTest } from '../control/store-fixture.js';
 
 const T0 = 1_714_557_600_000; // 2024-05-01 10:00:00 UTC, the postmortem's first alert
 
@@ -33,12 +33,9 @@ function resolved(alert: Alert, resolvedAt: number): Alert {
 describe.each(DIALECTS)('incidents in the store on %s', (dialect) => {
   let fixture: StoreFixture;
   let store: Store;
-  beforeEach(async () => {
-    fixture = createStoreFixture(dialect);
-    store = await fixture.open();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
+  openStoreForEachTest(dialect, (opened, openedStore) => {
+    fixture = opened;
+    store = openedStore;
   });
 
   it('opens an incident when an alert fires, started at its first sign and detected when it fired, titled by its summary', async () => {

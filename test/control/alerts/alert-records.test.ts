@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvent, EVENT_KINDS, listAlerts, listEvents, recentContextEvents, recordAlertTransition, updateAlertRecord, verifyEvents, type Store } from '../../../src/control/index.js';
 import { alertFingerprint, type Alert, type AlertState, type AlertTransition } from '../../../src/monitor/index.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../store-fixture.js';
+import { DIALECTS, openStoreForEachTest } from '../store-fixture.js';
 
 const STARTED = 1_714_557_600_000;
 
@@ -30,14 +30,9 @@ function move(from: AlertState | undefined, to: AlertState, alert: Alert = skewA
 }
 
 describe.each(DIALECTS)('alerts in the store on %s', (dialect) => {
-  let fixture: StoreFixture;
   let store: Store;
-  beforeEach(async () => {
-    fixture = createStoreFixture(dialect);
-    store = await fixture.open();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
+  openStoreForEachTest(dialect, (_fixture, opened) => {
+    store = opened;
   });
 
   it('keeps one row per alert through pending, firing and resolved, with the latest summary and causes', async () => {

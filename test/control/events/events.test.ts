@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvent, canonicalJson, EventLogError, GENESIS_HASH, listEvents, verifyEvents, type Store } from '../../../src/control/index.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../store-fixture.js';
+import { DIALECTS, type StoreFixture, openStoreForEachTest } from '../store-fixture.js';
 
 async function appendSome(store: Store, count: number): Promise<void> {
   for (let i = 1; i <= count; i += 1) {
@@ -12,12 +12,9 @@ async function appendSome(store: Store, count: number): Promise<void> {
 describe.each(DIALECTS)('the audit log on %s', (dialect) => {
   let fixture: StoreFixture;
   let store: Store;
-  beforeEach(async () => {
-    fixture = createStoreFixture(dialect);
-    store = await fixture.open();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
+  openStoreForEachTest(dialect, (opened, openedStore) => {
+    fixture = opened;
+    store = openedStore;
   });
 
   it('verifies an empty log', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   getConfigVersion,
   latestConfigVersion,
@@ -6,19 +6,16 @@ import {
   recordConfigVersion,
   type Store,
 } from '../../../src/control/index.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../store-fixture.js';
+import { DIALECTS, type StoreFixture, openStoreForEachTest } from '../store-fixture.js';
 
 const config = (weight: number) => ({ pools: { portal: { backends: [{ id: 'web-1', url: 'http://10.0.0.11:8000', weight }] } } });
 
 describe.each(DIALECTS)('config versions in the %s store', (dialect) => {
   let fixture: StoreFixture;
   let store: Store;
-  beforeEach(async () => {
-    fixture = createStoreFixture(dialect);
-    store = await fixture.open();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
+  openStoreForEachTest(dialect, (opened, openedStore) => {
+    fixture = opened;
+    store = openedStore;
   });
 
   it('numbers versions 1, 2, 3 and links each to the one it replaced', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createToken,
   ensureBootstrapAdmin,
@@ -10,17 +10,14 @@ import {
   verifyToken,
   type Store,
 } from '../../../src/control/index.js';
-import { createStoreFixture, DIALECTS, type StoreFixture } from '../store-fixture.js';
+import { DIALECTS, type StoreFixture, openStoreForEachTest } from '../store-fixture.js';
 
 describe.each(DIALECTS)('tokens in the %s store', (dialect) => {
   let fixture: StoreFixture;
   let store: Store;
-  beforeEach(async () => {
-    fixture = createStoreFixture(dialect);
-    store = await fixture.open();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
+  openStoreForEachTest(dialect, (opened, openedStore) => {
+    fixture = opened;
+    store = openedStore;
   });
 
   it('stores a salted scrypt hash, never the token itself', async () => {
