@@ -1,6 +1,7 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { retainTickShape } from './tick-shape.js';
 
 // How much V8 heap a serving process keeps resident (docs/running.md "Memory", docs/performance.md).
 //
@@ -112,14 +113,16 @@ export function boundYoungGeneration(): void {
 }
 
 /**
- * One full garbage collection once a serving process is up, and from then on a full collection
- * whenever the old generation has grown 25% past what the last one kept (see the top of this file).
- * Costs one pause of a few tens of milliseconds at start.
+ * One full garbage collection once a serving process is up (on the next tick), and from then on a
+ * full collection whenever the old generation has grown 25% past what the last one kept (see the top
+ * of this file). Costs one pause of a few tens of milliseconds at start.
  */
 export function collectAfterStart(): void {
   if (!operatorChoseSize()) v8.setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
   v8.setFlagsFromString('--expose-gc');
   // --expose-gc defines gc() only in contexts created after the flag is set.
   const gc = runInNewContext('gc') as (() => void) | undefined;
-  if (typeof gc === 'function') gc();
+  // From inside a nextTick() callback that stays alive: a full collection of an idle process would
+  // otherwise leave every later nextTick() on V8's slow path (tick-shape.ts).
+  retainTickShape(typeof gc === 'function' ? gc : undefined);
 }
