@@ -14,6 +14,12 @@ import { SessionCookieSigner } from './session-cookie.js';
 // The cookie is re-issued when its backend changes and, for a sliding TTL, once it is past half its
 // lifetime, so an active session never expires and an idle one does after `ttl`.
 
+/** The Set-Cookie value last issued for one backend; expiries move once a second. */
+interface IssuedCookie {
+  expiresUnixSec: number;
+  header: string;
+}
+
 export interface CookiePersistenceOptions {
   cookieName: string;
   ttlMs: number;
@@ -34,6 +40,12 @@ export class CookiePersistencePicker implements Picker {
   private builtVersion = -1;
   private builtBackends: BackendState[] | undefined;
   private backendsById = new Map<string, BackendState>();
+  /**
+   * One Set-Cookie string per backend and second, reused by every response that needs it: besides
+   * the concatenation, a string built anew for each response reached Node's header check as a cons
+   * string, which V8's regexp fast path cannot scan (perf: 1.9 µs a response in Runtime_RegExpExec).
+   */
+  private readonly issued = new Map<BackendState, IssuedCookie>();
   private totalWeight = 0;
 
   constructor(members: PoolMembers, base: Picker, options: CookiePersistenceOptions) {
@@ -77,11 +89,21 @@ export class CookiePersistencePicker implements Picker {
 
   private setCookie(backend: BackendState, nowMs: number): string {
     const expiresUnixSec = Math.floor(nowMs / 1000) + this.ttlSeconds;
-    return `${this.options.cookieName}=${this.signer.sign(backend.id, expiresUnixSec)}${this.cookieAttributes}`;
+    const last = this.issued.get(backend);
+    if (last !== undefined && last.expiresUnixSec === expiresUnixSec) return last.header;
+    const header = `${this.options.cookieName}=${this.signer.sign(backend.id, expiresUnixSec)}${this.cookieAttributes}`;
+    if (last !== undefined) {
+      last.expiresUnixSec = expiresUnixSec;
+      last.header = header;
+    } else {
+      this.issued.set(backend, { expiresUnixSec, header });
+    }
+    return header;
   }
 
   private rebuild(): void {
     const members = this.members;
+    this.issued.clear();
     this.backendsById = new Map();
     for (const backend of members.backends) this.backendsById.set(backend.id, backend);
     this.totalWeight = totalSelectableWeight(members);

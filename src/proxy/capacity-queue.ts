@@ -50,6 +50,8 @@ export class CapacityQueue {
 
   /** A slot was released somewhere in the pool: let waiters at the head try to take it. */
   wake(): void {
+    // Every finished request calls this; most find nobody waiting (and the queue already cleared).
+    if (this.live === 0) return;
     // A woken waiter dispatches synchronously and may fail synchronously, releasing its slot and
     // calling wake() again; run that as another pass of this loop instead of re-entering it.
     if (this.isWaking) {
@@ -87,7 +89,8 @@ export class CapacityQueue {
   }
 
   private clear(): void {
-    this.items.length = 0;
+    // Setting an array's length goes through V8's runtime even when it does not change it.
+    if (this.items.length !== 0) this.items.length = 0;
     this.head = 0;
   }
 }
