@@ -14,3 +14,4 @@ export {
 export type { StoreDialect } from './migrations.js';
 export { GENESIS_HASH } from './genesis.js';
 export * from './tables.js';
+export { loadPg } from './pg-module.js';

@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreError } from '../errors.js';
+import { loadPg } from './pg-module.js';
 
 const INT8_OID = 20;
 
@@ -9,12 +10,14 @@ const INT8_OID = 20;
  * dialects hand back the same row shapes. Per pool, not pg's global parser table, so nothing else
  * in the process changes.
  */
-const storeTypes: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) => {
-    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
+function storeTypes(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: string) => {
+      if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+      return types.getTypeParser(oid, format as 'text');
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
 
 export interface PostgresPoolOptions {
   readonly connectionString: string;
@@ -29,11 +32,12 @@ export interface PostgresPoolOptions {
  * Throws StoreError EK_STORE_UNAVAILABLE (with the redacted URL) when it cannot connect.
  */
 export async function openPostgresPool(options: PostgresPoolOptions): Promise<pg.Pool> {
+  const pg = await loadPg();
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     connectionTimeoutMillis: options.connectTimeoutMs,
     max: 10,
-    types: storeTypes,
+    types: storeTypes(pg.types),
     // Unqualified table names then resolve in our schema, for queries and for Kysely's Migrator alike.
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
@@ -54,6 +58,7 @@ export async function openPostgresPool(options: PostgresPoolOptions): Promise<pg
 }
 
 async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const pg = await loadPg();
   try {
     await pool.query(`create schema if not exists ${pg.escapeIdentifier(schema)}`);
   } catch (error) {

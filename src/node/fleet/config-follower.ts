@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../../config/index.js';
-import { CONFIG_CHANNEL, getConfigVersion, parseConfigAnnouncement, type Store } from '../../control/index.js';
+import { CONFIG_CHANNEL, getConfigVersion, loadPg, parseConfigAnnouncement, type Store } from '../../control/index.js';
 import type { Logger } from '../logger.js';
 
 /** Safety net: even without a notification, compare the store's latest version with the live one this often. */
@@ -117,6 +117,7 @@ export class ConfigFollower {
   async #connect(): Promise<void> {
     if (this.#isClosed) return;
     const { connectionString, schema, logger } = this.#options;
+    const pg = await loadPg();
     const client = new pg.Client({
       connectionString,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

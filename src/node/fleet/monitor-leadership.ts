@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
-import { MONITOR_LOCK_CLASS } from '../../control/index.js';
+import type pg from 'pg';
+import { loadPg, MONITOR_LOCK_CLASS } from '../../control/index.js';
 import type { Logger } from '../logger.js';
 
 /** How often a node without the lock tries to take it, and the leader checks its lock connection. */
@@ -109,6 +109,7 @@ export class MonitorLeadership {
 
   async #connection(): Promise<pg.Client> {
     if (this.#client !== undefined) return this.#client;
+    const pg = await loadPg();
     const client = new pg.Client({ connectionString: this.#options.connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'evenkeel-monitor-lock' });
     // A broken connection is seen by the next poll's query; the event must not crash the process.
     client.on('error', (error) => this.#options.logger.debug({ err: error }, 'fleet: monitor lock connection error'));
