@@ -1,0 +1,128 @@
+// Where one proxy spends more CPU per request than another, down to V8's runtime and the kernel: runs
+// each target under wrk with Linux `perf record` (call graphs; node with --perf-basic-prof so JIT
+// frames have names), then prints CPU µs per request, the V8 runtime functions each target enters
+// (a runtime call on the hot path is V8 leaving its fast path), and the symbols whose self time per
+// request differs most between the first two targets. bench/profile.js (V8's own sampler) cannot see
+// this: it charges V8's runtime and the kernel to the JavaScript frame that called them.
+//
+//   node bench/perf-diff.js [--targets evenkeel,minimal-proxy] [--duration 3] [--top 40] [--callers Runtime_X,...]
+//
+// Needs `perf` (Debian: apt-get install -y linux-perf) and wrk; run as root or with
+// kernel.perf_event_paranoid <= 1. Figures are per request of the measured wrk run only.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ChildSet, hasCommand } from './processes.js';
+import { formatTable } from './report.js';
+import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
+import { runWrk } from './wrk.js';
+
+const SAMPLE_HZ = 2000;
+const US_PER_SAMPLE = 1e6 / SAMPLE_HZ;
+
+const { values: flags } = parseArgs({
+  options: {
+    targets: { type: 'string', default: 'evenkeel,minimal-proxy' },
+    duration: { type: 'string', default: '3' },
+    top: { type: 'string', default: '40' },
+    callers: { type: 'string', default: '' },
+  },
+});
+
+/** "JS:*onHeaders file:///…/dist/proxy/exchange.js:152:14+0x823 (/tmp/perf-1.map)" -> a stable symbol name. */
+function symbolOf(frameLine) {
+  return frameLine
+    .trim()
+    .replace(/^[0-9a-f]+ /, '')
+    .replace(/\+0x[0-9a-f]+/, '')
+    .replace(/ \([^)]*\)$/, '')
+    .replace(/(?:file:\/\/)?\/\S*?\/(dist|bench|node_modules)\//, "$1/");
+}
+
+/** Samples of one `perf script` output: each a list of symbols, innermost first. */
+function parseSamples(text) {
+  return text
+    .split('\n\n')
+    .map((block) => block.trim().split('\n').slice(1).map(symbolOf))
+    .filter((frames) => frames.length > 0);
+}
+
+async function measure(target, children, upstreams, workDir, durationS) {
+  const started = await startTarget(target, children, upstreams, workDir, ['--perf-basic-prof']);
+  if (started.skipped) throw new Error(`${target.name}: ${started.skipped}\n${started.output ?? ''}`);
+  await runWrk(children, started.url, { durationS: 3, connections: 64, core: CLIENT_CORE });
+  const dataFile = join(workDir, `perf-${started.child.pid}.data`);
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(SAMPLE_HZ), '-g', '-p', String(started.child.pid), '-o', dataFile, '--', 'sleep', String(durationS + 0.2)], { stdio: 'ignore' });
+  const run = await runWrk(children, started.url, { durationS, connections: 64, core: CLIENT_CORE });
+  await new Promise((resolve) => perf.once('exit', resolve));
+  const script = spawnSync('perf', ['script', '-i', dataFile], { maxBuffer: 1 << 30 });
+  await children.stop(started.child);
+  rmSync(`/tmp/perf-${started.child.pid}.map`, { force: true });
+  return { name: target.name, requests: run.requestsPerSecond * durationS, requestsPerSecond: run.requestsPerSecond, samples: parseSamples(script.stdout.toString()) };
+}
+
+function perRequest(count, result) {
+  return (count * US_PER_SAMPLE) / result.requests;
+}
+
+function tally(result) {
+  const self = new Map();
+  const runtime = new Map();
+  for (const frames of result.samples) {
+    self.set(frames[0], (self.get(frames[0]) ?? 0) + 1);
+    const entered = new Set(frames.map((frame) => /v8::internal::(Runtime_\w+)/.exec(frame)?.[1]).filter(Boolean));
+    for (const name of entered) runtime.set(name, (runtime.get(name) ?? 0) + 1);
+  }
+  return { self, runtime };
+}
+
+function callersOf(result, symbol) {
+  const byChain = new Map();
+  for (const frames of result.samples) {
+    const at = frames.findIndex((frame) => frame.includes(symbol));
+    if (at < 0) continue;
+    const chain = frames.slice(at + 1).filter((frame) => frame.startsWith('JS:')).slice(0, 3).join(' <- ');
+    byChain.set(chain, (byChain.get(chain) ?? 0) + 1);
+  }
+  return [...byChain].sort((a, b) => b[1] - a[1]).slice(0, 5);
+}
+
+if (!hasCommand('perf')) throw new Error('perf is not installed (Debian: apt-get install -y linux-perf)');
+const names = flags.targets.split(',');
+const chosen = names.map((name) => TARGETS.find((t) => t.name === name && !t.isDirect) ?? (() => { throw new Error(`--targets: unknown target ${name}`); })());
+const durationS = Number(flags.duration);
+const workDir = mkdtempSync(join(tmpdir(), 'evenkeel-perf-diff-'));
+const children = new ChildSet();
+try {
+  const upstreams = await startUpstreams(children, workDir);
+  const results = [];
+  for (const target of chosen) results.push(await measure(target, children, upstreams, workDir, durationS));
+  const tallies = results.map(tally);
+
+  process.stdout.write(`${formatTable(['target', 'req/s (under perf)', 'CPU µs/request'], results.map((r) => [r.name, Math.round(r.requestsPerSecond).toLocaleString('en-US'), perRequest(r.samples.length, r).toFixed(1)]))}\n`);
+  results.forEach((result, i) => {
+    const rows = [...tallies[i].runtime].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, count]) => [name, perRequest(count, result).toFixed(2)]);
+    process.stdout.write(`\n${result.name}: V8 runtime functions entered (µs/request, inclusive)\n${formatTable(['runtime function', 'µs/req'], rows)}\n`);
+  });
+  for (const symbol of flags.callers.split(',').filter(Boolean)) {
+    for (const result of results) {
+      process.stdout.write(`\n${result.name}: JavaScript callers of ${symbol}\n`);
+      for (const [chain, count] of callersOf(result, symbol)) process.stdout.write(`  ${perRequest(count, result).toFixed(2)} µs/req  ${chain}\n`);
+    }
+  }
+  if (results.length >= 2) {
+    const [a, b] = results;
+    const symbols = new Set([...tallies[0].self.keys(), ...tallies[1].self.keys()]);
+    const rows = [...symbols]
+      .map((symbol) => [symbol, perRequest(tallies[0].self.get(symbol) ?? 0, a), perRequest(tallies[1].self.get(symbol) ?? 0, b)])
+      .sort((x, y) => y[1] - y[2] - (x[1] - x[2]))
+      .slice(0, Number(flags.top))
+      .map(([symbol, x, y]) => [(x - y).toFixed(2), x.toFixed(2), y.toFixed(2), symbol.slice(0, 120)]);
+    process.stdout.write(`\nself time per request, ${a.name} minus ${b.name} (µs)\n${formatTable(['difference', a.name, b.name, 'symbol'], rows)}\n`);
+  }
+} finally {
+  await children.stopAll();
+  rmSync(workDir, { recursive: true, force: true });
+}
