@@ -19,14 +19,9 @@ let upstreams: TestUpstream[] = [];
 let nodes: FleetNodeProcess[] = [];
 const tokens: Record<string, string> = {};
 
-async function as(name: string, adminUrl: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(adminUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${tokens[name]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checked field by field
-  return { status: response.status, body: (await response.json()) as any };
+/** The admin API of one node as one of the test users. */
+function as(name: string, adminUrl: string, method: string, path: string, body?: unknown) {
+  return adminCall(adminUrl, method, path, body, tokens[name]);
 }
 
 /** Proposes a weight for web-2 as olga on `proposeOn`, approves it as alice on `approveOn`, applies it as olga on `applyOn`. */

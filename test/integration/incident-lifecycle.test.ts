@@ -49,14 +49,9 @@ monitor:
 `;
 }
 
-async function as(name: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(adminUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${tokens[name]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checked field by field
-  return { status: response.status, body: (await response.json()) as any };
+/** The admin API as one of the test users. */
+function as(name: string, method: string, path: string, body?: unknown) {
+  return adminCall(adminUrl, method, path, body, tokens[name]);
 }
 
 /** Polls `read` every 250 ms until it returns a value, for at most `timeoutMs`. */
