@@ -18,7 +18,8 @@ import { executionAsyncResource } from 'node:async_hooks';
 // callback is that entry (Node pushes it as the current async resource while the callback runs); no
 // async hook is enabled.
 
-let retained: object | undefined;
+/** The one entry held; a second call keeps the first. */
+const retained: object[] = [];
 
 /**
  * Runs `then` from inside a process.nextTick() callback and keeps that callback's queue entry alive
@@ -26,12 +27,7 @@ let retained: object | undefined;
  */
 export function retainTickShape(then: () => void = () => {}): void {
   process.nextTick(() => {
-    retained ??= executionAsyncResource();
+    if (retained.length === 0) retained.push(executionAsyncResource());
     then();
   });
-}
-
-/** True once a nextTick() entry is held (for tests). */
-export function isTickShapeRetained(): boolean {
-  return retained !== undefined;
 }
