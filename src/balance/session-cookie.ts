@@ -19,6 +19,8 @@ const VERIFIED_CACHE_CAPACITY = 10_000;
 interface SignedCookie {
   expiresUnixSec: number;
   value: string;
+  /** The Set-Cookie header naming that value, built on first use. */
+  header: string | undefined;
 }
 
 interface VerifiedCookie {
@@ -37,27 +39,50 @@ export class SessionCookieSigner {
   verifiedExpiresUnixSec = 0;
   private readonly verified = new Map<string, VerifiedCookie>();
   private readonly lastSigned = new Map<string, SignedCookie>();
+  /** `<name>=` and `; Path=/; ...` around the value in a Set-Cookie header. */
+  private readonly headerPrefix: string;
+  private readonly headerSuffix: string;
 
-  constructor(secret: string, poolName: string) {
+  constructor(secret: string, poolName: string, cookieName = '', cookieAttributes = '') {
     this.key = Buffer.from(secret, 'utf8');
     this.poolName = poolName;
+    this.headerPrefix = `${cookieName}=`;
+    this.headerSuffix = cookieAttributes;
   }
 
   /** The cookie value naming `backendId` until `expiresUnixSec`. */
   sign(backendId: string, expiresUnixSec: number): string {
+    return this.signed(backendId, expiresUnixSec).value;
+  }
+
+  /**
+   * The Set-Cookie header value (`<name>=<value><attributes>`, from the constructor) naming
+   * `backendId` until `expiresUnixSec`. The same string for every response of that backend and
+   * second: besides the concatenation, a string built anew for each response reached Node's header
+   * check as a cons string, which V8's regexp fast path cannot scan (perf: 1.9 µs a response).
+   */
+  setCookieHeader(backendId: string, expiresUnixSec: number): string {
+    const signed = this.signed(backendId, expiresUnixSec);
+    signed.header ??= `${this.headerPrefix}${signed.value}${this.headerSuffix}`;
+    return signed.header;
+  }
+
+  private signed(backendId: string, expiresUnixSec: number): SignedCookie {
     // New clients arrive many per second and get the same value for the same backend and second:
     // one HMAC per backend per second instead of one per new client (bench: HMAC was 5% of CPU).
     const last = this.lastSigned.get(backendId);
-    if (last !== undefined && last.expiresUnixSec === expiresUnixSec) return last.value;
+    if (last !== undefined && last.expiresUnixSec === expiresUnixSec) return last;
     const payload = `${backendId}.${expiresUnixSec}`;
     const value = `${payload}.${this.mac(payload)}`;
-    if (last !== undefined) {
-      last.expiresUnixSec = expiresUnixSec;
-      last.value = value;
-    } else {
-      this.lastSigned.set(backendId, { expiresUnixSec, value });
+    if (last === undefined) {
+      const signed: SignedCookie = { expiresUnixSec, value, header: undefined };
+      this.lastSigned.set(backendId, signed);
+      return signed;
     }
-    return value;
+    last.expiresUnixSec = expiresUnixSec;
+    last.value = value;
+    last.header = undefined;
+    return last;
   }
 
   /**
