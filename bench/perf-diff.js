@@ -41,12 +41,35 @@ function symbolOf(frameLine) {
     .replace(/(?:file:\/\/)?\/\S*?\/(dist|bench|node_modules)\//, "$1/");
 }
 
-/** Samples of one `perf script` output: each a list of symbols, innermost first. */
+/** What a sample's innermost frame is: the kernel, JavaScript, V8's builtins, its GC, ... */
+function categoryOf(frameLine, symbol) {
+  if (frameLine.includes('[kernel.kallsyms]')) return 'kernel';
+  if (symbol.startsWith('JS:')) return 'JavaScript (JIT code)';
+  if (symbol.startsWith('Builtins_')) return 'V8 builtins';
+  if (/^v8::internal::.*(Scaveng|Mark|Sweep|Evacuat|Heap|GC|Concurrent|Compactor|Remembered|Slot)/.test(symbol)) return 'V8 garbage collector';
+  if (/^(v8::|Builtin|Runtime_)/.test(symbol)) return 'V8 runtime and compiler';
+  if (/^node::|^napi_/.test(symbol)) return 'node C++';
+  if (/^uv_|^uv__/.test(symbol)) return 'libuv';
+  if (/libc[.-]|libstdc\+\+|ld-linux/.test(frameLine)) return 'libc';
+  if (/llhttp|wasm/i.test(symbol)) return 'llhttp';
+  return 'other';
+}
+
+/**
+ * Samples of one `perf script` output: the thread's name (comm), the innermost frame's category, and
+ * the list of symbols, innermost first.
+ */
 function parseSamples(text) {
   return text
     .split('\n\n')
-    .map((block) => block.trim().split('\n').slice(1).map(symbolOf))
-    .filter((frames) => frames.length > 0);
+    .map((block) => {
+      const lines = block.trim().split('\n');
+      const [, pid, tid] = /\s(\d+)(?:\/(\d+))?\s/.exec(lines[0]) ?? [];
+      const thread = tid === undefined || tid === pid ? 'main (event loop)' : 'other threads (GC, compiler, libuv pool)';
+      const frames = lines.slice(1).map(symbolOf);
+      return { thread, category: frames.length > 0 ? categoryOf(lines[1], frames[0]) : '', frames };
+    })
+    .filter((sample) => sample.frames.length > 0);
 }
 
 async function measure(target, children, upstreams, workDir, durationS) {
@@ -57,7 +80,7 @@ async function measure(target, children, upstreams, workDir, durationS) {
   const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(SAMPLE_HZ), '-g', '-p', String(started.child.pid), '-o', dataFile, '--', 'sleep', String(durationS + 0.2)], { stdio: 'ignore' });
   const run = await runWrk(children, started.url, { durationS, connections: 64, core: CLIENT_CORE });
   await new Promise((resolve) => perf.once('exit', resolve));
-  const script = spawnSync('perf', ['script', '-i', dataFile], { maxBuffer: 1 << 30 });
+  const script = spawnSync('perf', ['script', '-F', 'comm,pid,tid,time,event,ip,sym,dso', '-i', dataFile], { maxBuffer: 1 << 30 });
   await children.stop(started.child);
   rmSync(`/tmp/perf-${started.child.pid}.map`, { force: true });
   return { name: target.name, requests: run.requestsPerSecond * durationS, requestsPerSecond: run.requestsPerSecond, samples: parseSamples(script.stdout.toString()) };
@@ -70,17 +93,21 @@ function perRequest(count, result) {
 function tally(result) {
   const self = new Map();
   const runtime = new Map();
-  for (const frames of result.samples) {
+  const categories = new Map();
+  const threads = new Map();
+  for (const { frames, category, thread } of result.samples) {
+    categories.set(category, (categories.get(category) ?? 0) + 1);
+    threads.set(thread, (threads.get(thread) ?? 0) + 1);
     self.set(frames[0], (self.get(frames[0]) ?? 0) + 1);
     const entered = new Set(frames.map((frame) => /v8::internal::(Runtime_\w+)/.exec(frame)?.[1]).filter(Boolean));
     for (const name of entered) runtime.set(name, (runtime.get(name) ?? 0) + 1);
   }
-  return { self, runtime };
+  return { self, runtime, categories, threads };
 }
 
 function callersOf(result, symbol) {
   const byChain = new Map();
-  for (const frames of result.samples) {
+  for (const { frames } of result.samples) {
     const at = frames.findIndex((frame) => frame.includes(symbol));
     if (at < 0) continue;
     const chain = frames.slice(at + 1).filter((frame) => frame.startsWith('JS:')).slice(0, 3).join(' <- ');
@@ -102,6 +129,12 @@ try {
   const tallies = results.map(tally);
 
   process.stdout.write(`${formatTable(['target', 'req/s (under perf)', 'CPU µs/request'], results.map((r) => [r.name, Math.round(r.requestsPerSecond).toLocaleString('en-US'), perRequest(r.samples.length, r).toFixed(1)]))}\n`);
+  for (const key of ['categories', 'threads']) {
+    const names = [...new Set(tallies.flatMap((t) => [...t[key].keys()]))].sort((x, y) => (tallies[0][key].get(y) ?? 0) - (tallies[0][key].get(x) ?? 0));
+    const rows = names.map((name) => [name, ...results.map((r, i) => perRequest(tallies[i][key].get(name) ?? 0, r).toFixed(1))]);
+    const title = key === 'categories' ? 'CPU µs per request by what the innermost frame is' : 'CPU µs per request by thread';
+    process.stdout.write(`\n${title}\n${formatTable([key === 'categories' ? 'innermost frame' : 'thread', ...results.map((r) => r.name)], rows)}\n`);
+  }
   results.forEach((result, i) => {
     const rows = [...tallies[i].runtime].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, count]) => [name, perRequest(count, result).toFixed(2)]);
     process.stdout.write(`\n${result.name}: V8 runtime functions entered (µs/request, inclusive)\n${formatTable(['runtime function', 'µs/req'], rows)}\n`);

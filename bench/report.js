@@ -38,6 +38,7 @@ export function throughputTable(results) {
       p99Ms: median(runs.map((run) => run.p99Ms)),
       errors: runs.reduce((sum, run) => sum + run.errors, 0),
       peakRssMb: result.peakRssMiB === undefined ? NaN : mibToMb(result.peakRssMiB),
+      cpuUsPerRequest: median(runs.map((run) => run.cpuUsPerRequest ?? NaN)),
       rounds: runs.length,
     };
   }
@@ -49,12 +50,13 @@ export function throughputTable(results) {
     fixed(s.p50Ms, 2),
     fixed(s.p99Ms, 2),
     fixed(s.peakRssMb, 0),
+    fixed(s.cpuUsPerRequest, 1),
     String(s.errors),
     ratio(s.requestsPerSecond, anchor('nginx')),
     ratio(s.requestsPerSecond, anchor('direct')),
     ratio(s.requestsPerSecond, anchor('minimal-proxy')),
   ]);
-  const header = ['target', 'req/s (median)', 'range', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors', 'vs nginx', 'vs direct', 'vs minimal'];
+  const header = ['target', 'req/s (median)', 'range', 'p50 ms', 'p99 ms', 'peak RSS MB', 'CPU µs/req', 'errors', 'vs nginx', 'vs direct', 'vs minimal'];
   return { summary, text: formatTable(header, rows) };
 }
 
@@ -70,10 +72,11 @@ export function fixedRateTable(results) {
     fixed(r.p999Ms, 2),
     fixed(r.serviceP99Ms, 2),
     fixed(r.sendLagP99Ms, 2),
+    fixed(r.cpuPercent, 0),
     fixed(r.peakRssMiB === undefined ? NaN : mibToMb(r.peakRssMiB), 0),
     String(r.errors),
   ]);
-  const header = ['target', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99 - direct', 'p99.9 ms', 'service p99', 'send lag p99', 'peak RSS MB', 'errors'];
+  const header = ['target', 'achieved req/s', 'p50 ms', 'p99 ms', 'p99 - direct', 'p99.9 ms', 'service p99', 'send lag p99', 'proxy CPU %', 'peak RSS MB', 'errors'];
   return formatTable(header, rows);
 }
 
@@ -100,4 +103,16 @@ export function checkTargets(throughput, fixedRate) {
 /** The PASS/FAIL lines. */
 export function formatTargets(checks) {
   return checks.map((check) => `${check.pass === null ? 'N/A ' : check.pass ? 'PASS' : 'FAIL'}  evenkeel ${check.label}: ${check.measured}`).join('\n');
+}
+
+/**
+ * Not a target but the figure behind the throughput ratio: evenkeel's CPU per request against the
+ * minimal proxy's. When the proxy's core is the bottleneck for both, the throughput ratio is its
+ * inverse; when the load generator's core is (a fast proxy on a slow machine), it is not.
+ */
+export function formatCpuComparison(throughput) {
+  const evenkeel = throughput.evenkeel?.cpuUsPerRequest ?? NaN;
+  const minimal = throughput['minimal-proxy']?.cpuUsPerRequest ?? NaN;
+  if (!Number.isFinite(evenkeel) || !Number.isFinite(minimal)) return 'INFO  evenkeel CPU per request against minimal-proxy: not measured';
+  return `INFO  evenkeel CPU per request: ${(evenkeel / minimal).toFixed(2)}x minimal-proxy's (${evenkeel.toFixed(1)} vs ${minimal.toFixed(1)} µs)`;
 }

@@ -8,12 +8,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuMicros } from './cpu-time.js';
 import { peakRssMiB, resetPeakRss } from './memory.js';
 import { runOpenLoop } from './open-loop.js';
 import { ChildSet, hasCommand } from './processes.js';
-import { checkTargets, fixedRateTable, formatTargets, median, throughputTable } from './report.js';
+import { checkTargets, fixedRateTable, formatCpuComparison, formatTargets, median, throughputTable } from './report.js';
 import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
 import { runWrk } from './wrk.js';
 
@@ -30,8 +32,19 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     'skip-balance': { type: 'boolean', default: false },
     nice: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (flags.help) {
+  process.stdout.write(`Usage: node bench/run.js [--quick] [--rounds N] [--duration S] [--rate R] [--json FILE] [--nice=-10] [--skip-balance]
+
+Throughput (wrk, interleaved rounds) and latency at a fixed rate (open loop) of evenkeel against
+direct, the minimal node:http + undici proxy, node-http-proxy, @fastify/http-proxy and nginx, with
+the issue's targets as PASS/FAIL, then bench/balance.ts. Needs wrk; nginx is used when installed.
+See bench/README.md.
+`);
+  process.exit(0);
+}
 const settings = {
   rounds: Number(flags.rounds ?? (flags.quick ? 1 : 3)),
   durationS: Number(flags.duration ?? (flags.quick ? 3 : 10)),
@@ -84,7 +97,9 @@ async function closedLoopPass(children, targets) {
   for (let round = 0; round < settings.rounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
+      const cpuBefore = target.child ? cpuMicros(target.child.pid) : NaN;
       const run = await runWrk(children, target.url, { durationS: settings.durationS, connections: CONNECTIONS, core: CLIENT_CORE });
+      run.cpuUsPerRequest = target.child ? (cpuMicros(target.child.pid) - cpuBefore) / run.requests : NaN;
       results[target.name].runs.push(run);
       log(`  round ${round + 1}/${settings.rounds} ${target.name.padEnd(20)} ${Math.round(run.requestsPerSecond).toString().padStart(7)} req/s  p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms${run.errors ? `  errors ${run.errors}` : ''}`);
     }
@@ -100,7 +115,11 @@ async function fixedRatePass(children, targets) {
   for (let round = 0; round < settings.fixedRounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
+      const cpuBefore = target.child ? cpuMicros(target.child.pid) : NaN;
+      const startedMs = performance.now();
       const run = await runOpenLoop(children, target.url, { rate: settings.rate, durationS: settings.fixedDurationS, warmupS: settings.fixedWarmupS, connections: CONNECTIONS, core: CLIENT_CORE });
+      // Over the generator's whole life (warm-up included): how close to saturation the proxy ran.
+      run.cpuPercent = target.child ? ((cpuMicros(target.child.pid) - cpuBefore) / ((performance.now() - startedMs) * 1000)) * 100 : NaN;
       runs[target.name].push(run);
       log(`  round ${round + 1}/${settings.fixedRounds} ${target.name.padEnd(20)} p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(2)} ms  achieved ${Math.round(run.achievedRate)} req/s${run.errors ? `  errors ${run.errors}` : ''}`);
     }
@@ -118,6 +137,7 @@ async function fixedRatePass(children, targets) {
       p999Ms: middle('p999Ms'),
       serviceP99Ms: middle('serviceP99Ms'),
       sendLagP99Ms: middle('sendLagP99Ms'),
+      cpuPercent: middle('cpuPercent'),
       errors: list.reduce((sum, run) => sum + run.errors, 0),
       peakRssMiB: target.child ? peakRssMiB(target.child.pid) : undefined,
     };
@@ -175,13 +195,14 @@ async function main() {
     const throughput = throughputTable(closed);
     log(`\n== throughput: wrk -t1 -c${CONNECTIONS} -d${settings.durationS}s, median of ${settings.rounds} interleaved round(s) ==`);
     log(throughput.text);
-    log('range: slowest-fastest round. peak RSS: VmHWM of the proxy process tree over the whole pass.');
+    log('range: slowest-fastest round. peak RSS: VmHWM of the proxy process tree over the whole pass. CPU µs/req: user + system CPU time of the proxy process tree per request (independent of which core was the bottleneck).');
     log(`\n== latency at ${settings.rate} req/s for ${settings.fixedDurationS}s, median of ${settings.fixedRounds} interleaved round(s), from the scheduled send time ==`);
     log(fixedRateTable(open));
-    log('service p99: from the actual send (no coordinated-omission correction). send lag p99: how late the generator itself sent. peak RSS: VmHWM since the proxies had started (reset before this pass).');
+    log('service p99: from the actual send (no coordinated-omission correction). send lag p99: how late the generator itself sent. proxy CPU: share of its core the proxy used (near 100%, the p99 measures a saturated proxy). peak RSS: VmHWM since the proxies had started (reset before this pass).');
     const checks = checkTargets(throughput.summary, open);
     log('\n== targets (issue: Benchmark) ==');
     log(formatTargets(checks));
+    log(formatCpuComparison(throughput.summary));
     log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}; elapsed ${Math.round((Date.now() - startedAt) / 1000)}s`);
     if (flags.json) {
       writeFileSync(flags.json, `${JSON.stringify({ settings, machine: describeMachine(), throughput: throughput.summary, fixedRate: open, checks }, null, 2)}\n`);
