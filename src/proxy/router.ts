@@ -53,12 +53,20 @@ export function hostWithoutPort(hostHeader: string | undefined): string {
   return host;
 }
 
-/** The first route matching the request, or undefined. `path` is the request target (may carry a query). */
-export function matchRoute(routes: readonly CompiledRoute[], host: string, path: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
+/**
+ * The first route matching the request, or undefined. `hostHeader` is the Host header as received; it
+ * is reduced to its host (hostWithoutPort) only once a route asks for one, so a config whose routes
+ * match on paths or headers alone pays nothing for it. `path` is the request target (may carry a query).
+ */
+export function matchRoute(routes: readonly CompiledRoute[], hostHeader: string | undefined, path: string, headers: IncomingHttpHeaders): CompiledRoute | undefined {
+  let host: string | undefined;
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i];
-    if (route.host !== undefined && route.host !== host) continue;
-    if (route.hostSuffix !== undefined && !(host.length > route.hostSuffix.length && host.endsWith(route.hostSuffix))) continue;
+    if (route.host !== undefined || route.hostSuffix !== undefined) {
+      host ??= hostWithoutPort(hostHeader);
+      if (route.host !== undefined && route.host !== host) continue;
+      if (route.hostSuffix !== undefined && !(host.length > route.hostSuffix.length && host.endsWith(route.hostSuffix))) continue;
+    }
     if (route.pathPrefix !== undefined && !path.startsWith(route.pathPrefix)) continue;
     if (route.headers.length > 0 && !headersMatch(route.headers, headers)) continue;
     return route;

@@ -12,7 +12,7 @@ import { appendForwarded, unmapIpv4 } from './forwarded.js';
 import { filterRequestHeaders, type IncomingForwarded } from './hop-by-hop.js';
 import type { OutcomeObserver } from './outcome-observer.js';
 import { drainRequest, sendError } from './response.js';
-import { hostWithoutPort, matchRoute } from './router.js';
+import { matchRoute } from './router.js';
 import { retireSnapshot, type ProxySnapshot } from './snapshot.js';
 import { answerAndClose, openTunnel, type Tunnel } from './tunnel.js';
 
@@ -171,7 +171,7 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
     if (headers.host === undefined && req.httpVersionMinor === 1) return this.answerAlone(req, res, '', 'EK_BAD_REQUEST', false);
     const path = originFormTarget(req.url as string);
     if (path === undefined) return this.answerAlone(req, res, '', 'EK_BAD_REQUEST', false);
-    const route = matchRoute(snapshot.routes, hostWithoutPort(headers.host), path, headers);
+    const route = matchRoute(snapshot.routes, headers.host, path, headers);
     const contentLength = headers['content-length'];
     const hasBody = headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0');
     if (route === undefined) return this.answerAlone(req, res, '', 'EK_NO_ROUTE', hasBody);
@@ -211,7 +211,7 @@ export class ProxyServer extends EventEmitter implements ExchangeContext {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: string): void {
     const snapshot = this.current;
-    const route = matchRoute(snapshot.routes, hostWithoutPort(req.headers.host), req.url as string, req.headers);
+    const route = matchRoute(snapshot.routes, req.headers.host, req.url as string, req.headers);
     const pool = route === undefined ? undefined : snapshot.pools.get(route.poolName);
     if (pool === undefined || this.closing !== undefined) {
       const code: ProxyErrorCode = pool === undefined ? 'EK_NO_ROUTE' : 'EK_NO_HEALTHY_BACKEND';

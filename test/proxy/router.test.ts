@@ -14,7 +14,13 @@ const routes = compileRoutes(
 
 describe('router', () => {
   it('matches the host case-insensitively and ignores the port', () => {
-    expect(matchRoute(routes, hostWithoutPort('Api.Example.COM:8443'), '/', {})?.poolName).toBe('api');
+    expect(matchRoute(routes, 'Api.Example.COM:8443', '/', {})?.poolName).toBe('api');
+    expect(matchRoute(routes, 'SHOP.example.com:80', '/', {})?.poolName).toBe('wildcard');
+  });
+
+  it('lets a request without a Host header reach only routes that do not ask for one', () => {
+    expect(matchRoute(routes, undefined, '/static/app.js', {})?.poolName).toBe('static');
+    expect(matchRoute(routes, undefined, '/v2/users', {})).toBeUndefined();
   });
 
   it('takes the first route that matches, so more specific routes go first', () => {
