@@ -21,6 +21,12 @@ export class BackendState {
   effectiveWeight: number;
   /** Combined verdict of active checks and passive outlier detection. */
   isHealthy = true;
+  /**
+   * Times the backend fell: active checks declared it down, or an outlier ejection began while they
+   * still passed (a crash that trips both counts once). Written by health/; the monitor's flapping
+   * rule counts them over a window.
+   */
+  healthDowns = 0;
   isDraining = false;
   /** Requests in flight to this backend from this process. */
   inflight = 0;

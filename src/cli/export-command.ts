@@ -29,7 +29,7 @@ Example:
   exportCommand
     .command('prometheus-rules')
     .description(
-      "Write Prometheus alerting rules equivalent to evenkeel's built-in monitor rules (skew, in-flight skew, latency, relative latency, errors, capacity, traffic spike and drop) over evenkeel's /metrics, with the thresholds and `for` durations of the config's monitor: section.",
+      "Write Prometheus alerting rules equivalent to evenkeel's built-in monitor rules (skew, in-flight skew, latency, relative latency, errors, capacity, flapping, traffic spike and drop) over evenkeel's /metrics, with the thresholds and `for` durations of the config's monitor: section.",
     )
     .option('-c, --config <file>', 'the YAML config whose monitor: section sets the thresholds (checked as `evenkeel config check` does); default: the documented defaults')
     .option('-o, --output <file>', 'write the rules here instead of standard output')

@@ -65,6 +65,17 @@ export const capacityRuleSchema = z.strictObject({
   for: duration().prefault('5s').describe('The condition must hold this long before the alert fires.'),
 });
 
+export const flappingRuleSchema = z.strictObject({
+  window: duration().prefault('5m').describe('Falls of a backend are counted over this window.'),
+  max_downs: z
+    .number({ error: 'expected a whole number of health failures, 2 or more' })
+    .int({ error: 'expected a whole number of health failures, 2 or more' })
+    .min(2, { error: (issue) => `expected a whole number of health failures, 2 or more (one failure is not flapping), got ${JSON.stringify(issue.input)}` })
+    .default(3)
+    .describe('Fire when a backend fell this many times in the window: active checks declared it down, or an outlier ejection began while they passed.'),
+  for: duration().prefault('0s').describe('The condition must hold this long before the alert fires (the count over the window already spans time).'),
+});
+
 export const trafficRuleSchema = z.strictObject({
   window: duration().prefault('10s').describe('The current request rate is the average over this window.'),
   baseline_half_life: duration().prefault('10m').describe('Half-life of the exponentially weighted moving average that is the baseline rate.'),
@@ -105,6 +116,7 @@ export const monitorSchema = z.strictObject({
   latency: latencyRuleSchema.prefault({}).describe('Latency per backend and pool, absolute and relative to peers.'),
   errors: errorRuleSchema.prefault({}).describe('5xx responses and upstream failures per backend and pool.'),
   capacity: capacityRuleSchema.prefault({}).describe('Healthy backends and healthy weight per pool.'),
+  flapping: flappingRuleSchema.prefault({}).describe('A backend that keeps failing and recovering: health failures per backend over a window.'),
   traffic: trafficRuleSchema.prefault({}).describe('Total request rate against its own baseline: a spike or a drop, told apart from a skew.'),
   persistence: persistenceRuleSchema.prefault({}).describe('Persistence concentration: the share of requests carried by the busiest keys.'),
   webhooks: z.array(webhookSchema).default([]).describe('Generic webhooks that receive alert transitions.'),
@@ -116,6 +128,7 @@ export type SkewRuleConfig = MonitorConfig['skew'];
 export type LatencyRuleConfig = MonitorConfig['latency'];
 export type ErrorRuleConfig = MonitorConfig['errors'];
 export type CapacityRuleConfig = MonitorConfig['capacity'];
+export type FlappingRuleConfig = MonitorConfig['flapping'];
 export type TrafficRuleConfig = MonitorConfig['traffic'];
 export type PersistenceRuleConfig = MonitorConfig['persistence'];
 export type WebhookConfig = MonitorConfig['webhooks'][number];

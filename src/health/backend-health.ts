@@ -52,6 +52,11 @@ export class BackendHealth {
   returnedAt = 0;
   /** Clock time the current slow-start ramp began, or NOT_RAMPING. */
   rampStartedAt = NOT_RAMPING;
+  /**
+   * The current ejection was counted as a fall (state.healthDowns) while active checks still passed,
+   * so the checks' own "down" for the same outage is not counted again (coordinator.ts).
+   */
+  isFallCounted = false;
   /** The verdict last written to `state.isHealthy`, to see transitions. */
   wasHealthy = true;
 

@@ -152,7 +152,10 @@ export class HealthCoordinator {
     const now = this.now();
     for (const pool of this.pools.values()) {
       for (const record of pool.records) {
-        if (expireEjection(record, now)) this.emit(pool.name, record.id, 'returned', 'ejection time over', now);
+        if (expireEjection(record, now)) {
+          record.isFallCounted = false;
+          this.emit(pool.name, record.id, 'returned', 'ejection time over', now);
+        }
         decayEjections(record, now);
       }
       this.refreshPool(pool, now, false);
@@ -180,6 +183,7 @@ export class HealthCoordinator {
     const record = this.byKey.get(key);
     if (record === undefined) return;
     record.isActiveUp = isUp;
+    if (!isUp) countActiveFall(record);
     const now = this.now();
     this.emit(record.pool.name, record.id, isUp ? 'up' : 'down', reason, now);
     this.refreshPool(record.pool, now, false);
@@ -190,6 +194,10 @@ export class HealthCoordinator {
     const { consecutive_failures: failures } = record.pool.config.outlier;
     const durationMs = tryEject(record, now);
     if (durationMs === 0) return;
+    if (record.isActiveUp) {
+      record.state.healthDowns++;
+      record.isFallCounted = true;
+    }
     this.emit(record.pool.name, record.id, 'ejected', `${failures} failures in a row; out for ${durationMs}ms (ejection ${record.ejectionCount})`, now);
     this.refreshPool(record.pool, now, false);
   }
@@ -234,4 +242,18 @@ export class HealthCoordinator {
   private emit(pool: string, backend: string, kind: HealthEventKind, reason: string, at: number): void {
     this.onChange?.({ pool, backend, kind, reason, at });
   }
+}
+
+/**
+ * Counts the backend's fall when active checks declare it down (BackendState.healthDowns, read by the
+ * monitor's flapping rule), except the first one during an ejection that was itself counted: a crash
+ * usually trips passive ejection first and the checks a few seconds later, and is one fall. Further
+ * downs during that ejection are new falls: a backend crashing and restarting while ejected.
+ */
+function countActiveFall(record: BackendHealth): void {
+  if (record.ejectedUntil > 0 && record.isFallCounted) {
+    record.isFallCounted = false;
+    return;
+  }
+  record.state.healthDowns++;
 }

@@ -10,6 +10,7 @@ export const ALERT_RULES = [
   'relative_latency',
   'errors',
   'capacity',
+  'flapping',
   'traffic_spike',
   'traffic_drop',
   'persistence_concentration',

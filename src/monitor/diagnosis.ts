@@ -193,8 +193,8 @@ function healthCause(events: readonly ContextEvent[], subject: AlertSubject, ons
     return `${name} ${moves.map((move) => `${move.kind.replace('_', ' ')} ${formatTime(move.at)}`).join(', ')}`;
   });
   // Expected shares already leave unhealthy backends out, so a health change explains a skew only
-  // while it settles; it explains lost capacity and, less surely, latency and errors.
-  const relevance = subject.rule === 'capacity' ? (hasLoss ? 0.9 : 0.4)
+  // while it settles; it explains lost capacity and flapping and, less surely, latency and errors.
+  const relevance = subject.rule === 'capacity' || subject.rule === 'flapping' ? (hasLoss ? 0.9 : 0.4)
     : subject.rule === 'latency' || subject.rule === 'relative_latency' || subject.rule === 'errors' ? (hasLoss ? 0.5 : 0.3)
     : subject.rule === 'skew' || subject.rule === 'inflight_skew' ? 0.25
     : 0.1;

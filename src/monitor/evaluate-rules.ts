@@ -7,6 +7,7 @@ import { RuleState } from './rule-state.js';
 import { windowSeconds } from './rule-window.js';
 import { evaluateCapacity } from './rules/capacity-rule.js';
 import { evaluateErrors, POOL_FAILURE_CODES } from './rules/error-rule.js';
+import { evaluateFlapping } from './rules/flapping-rule.js';
 import { evaluateInflightSkew } from './rules/inflight-skew-rule.js';
 import { evaluateLatency } from './rules/latency-rule.js';
 import { evaluatePersistence } from './rules/persistence-rule.js';
@@ -39,6 +40,7 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
   if (!config.enabled) return [];
   const findings: RuleFinding[] = [];
   const poolNames = new Set<string>();
+  const backendKeys = new Set<string>();
   const trafficSeconds = windowSeconds(config.traffic.window);
   let trafficRequests = 0;
   // Failure counters are kept long enough for the errors window, in-flight samples for the skew window.
@@ -65,6 +67,7 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
     findings.push(...evaluateRelativeLatency(view, config.latency));
     findings.push(...evaluateErrors(view, config.errors, poolFailures));
     push(findings, evaluateCapacity(view, config.capacity));
+    findings.push(...evaluateFlapping(view, config.flapping, state.healthDowns, backendKeys));
     push(findings, evaluatePersistence(view, config.persistence, input.telemetry.requestSample, nowMs));
 
     // The rate counts whole seconds only: the second holding now is still filling.
@@ -73,6 +76,7 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
   state.inflight.retain(poolNames);
   state.expectations.retain(poolNames);
   state.poolFailures.retain(poolNames);
+  state.healthDowns.retain(backendKeys);
 
   const rps = trafficRequests / trafficSeconds;
   const baselineRps = state.trafficBaseline.update(rps, nowMs, config.traffic);

@@ -47,6 +47,7 @@ const SEVERITY: Record<AlertRule, AlertSeverity> = {
   relative_latency: 'warning',
   errors: 'critical',
   capacity: 'critical',
+  flapping: 'warning',
   traffic_spike: 'warning',
   traffic_drop: 'warning',
   persistence_concentration: 'warning',
@@ -63,6 +64,7 @@ export function buildPrometheusRules(config: MonitorConfig, options: PrometheusR
     ...latencyRules(config, range),
     ...errorRules(config, range),
     ...capacityRules(config),
+    ...flappingRules(config, range),
     ...trafficRules(config, range, options.scrapeIntervalMs),
   ];
   return { groups: [{ name: 'evenkeel', rules }] };
@@ -218,6 +220,18 @@ function capacityRules(config: MonitorConfig): PrometheusAlertingRule[] {
       },
       { check: 'healthy_weight' },
     ),
+  ];
+}
+
+function flappingRules(config: MonitorConfig, range: (ms: number) => string): PrometheusAlertingRule[] {
+  const { flapping } = config;
+  const w = range(flapping.window);
+  // Each node of a fleet checks health itself: the node that saw the most failures speaks.
+  return [
+    rule('flapping', `max by (pool, backend) (increase(evenkeel_backend_health_downs_total[${w}])) >= ${flapping.max_downs}`, flapping.for, {
+      summary: `{{ $labels.backend }} of pool {{ $labels.pool }} went down {{ $value | humanize }} times in ${w}: it keeps failing and recovering.`,
+      description: 'Falls of one backend (active checks said down, or an outlier ejection began while they passed), as counted by the node that saw the most.',
+    }),
   ];
 }
 

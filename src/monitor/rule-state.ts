@@ -5,12 +5,15 @@ import { TrafficBaseline } from './traffic-baseline.js';
 
 /**
  * What the rules remember between evaluations: the traffic baseline, in-flight samples per backend,
- * readings of the cumulative proxy-error counters, and when each pool's expected shares last changed. One per monitor; evaluateRules updates it.
+ * readings of the cumulative proxy-error and health-failure counters, and when each pool's expected
+ * shares last changed. One per monitor; evaluateRules updates it.
  */
 export class RuleState {
   readonly trafficBaseline = new TrafficBaseline();
   readonly inflight = new InflightHistory();
   readonly poolFailures = new CounterHistory();
+  /** BackendState.healthDowns by "pool/backend" (flapping-rule.ts). */
+  readonly healthDowns = new CounterHistory();
   readonly expectations = new ExpectationHistory();
 
   /** Current total rate and its baseline (undefined while warming up), for diagnosis and status. */

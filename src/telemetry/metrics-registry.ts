@@ -85,6 +85,12 @@ export function createMetricsRegistry(telemetry: Telemetry, state: () => Iterabl
     ),
     new CollectedFamily('evenkeel_backend_inflight', 'Requests in flight to the backend from this node.', 'gauge', perLiveBackend((b) => telemetry.workerInflight(b.poolName, b.id) ?? b.inflight)),
     new CollectedFamily('evenkeel_backend_healthy', '1 when active checks and outlier detection consider the backend healthy, else 0.', 'gauge', perLiveBackend((b) => (b.isHealthy ? 1 : 0))),
+    new CollectedFamily(
+      'evenkeel_backend_health_downs_total',
+      'Times the backend fell: active checks declared it down, or an outlier ejection began while they still passed; the flapping rule counts them over a window.',
+      'counter',
+      perLiveBackend((b) => b.healthDowns),
+    ),
     new CollectedFamily('evenkeel_backend_draining', '1 when the backend is draining (takes no new requests), else 0.', 'gauge', perLiveBackend((b) => (b.isDraining ? 1 : 0))),
     new CollectedFamily('evenkeel_backend_weight', 'Configured weight of the backend.', 'gauge', perLiveBackend((b) => b.weight)),
     new CollectedFamily('evenkeel_backend_effective_weight', 'Weight the picker uses: configured weight times slow-start ramp, 0 when unhealthy or draining.', 'gauge', perLiveBackend((b) => b.effectiveWeight)),

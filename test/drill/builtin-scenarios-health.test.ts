@@ -20,11 +20,15 @@ describe('built-in drills: health', () => {
   );
 
   it(
-    'flapping-health: a server in a crash loop is kept away from users, and no skew or error alert fires',
+    'flapping-health: a server in a crash loop is kept away from users, a flapping alert names it, and no skew or error alert fires',
     async () => {
       const result = await runBuiltin('flapping-health');
       expectPass(result);
       expect(result.figures.failedShare, explain(result)).toBeLessThanOrEqual(0.02);
+      expect(result.figures.detectS, explain(result)).toBeLessThanOrEqual(20);
+      expect(result.figures.diagnosisCorrect).toBe(true);
+      const flapping = result.timeline.find((entry) => entry.kind === 'alert.state_changed' && /flapping\/portal\/web-4 pending -> firing/.test(entry.text));
+      expect(flapping, explain(result)).toBeDefined();
       const flaps = eventsOfKind(result, 'health.transition').filter((event) => event.subject.endsWith('/web-4'));
       expect(flaps.length, explain(result)).toBeGreaterThanOrEqual(4);
     },

@@ -10,24 +10,27 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
+/** A started coordinator on a manual clock checking backend a at `server` (b has no server); its log and a's state. */
+async function checkedPool(server: CheckedBackend, config: Record<string, unknown>) {
+  const clock = new ManualClock();
+  const log = new EventLog();
+  const pool = makePool('web', { panic_threshold: 0, ...config, backends: [{ id: 'a', url: server.url }, { id: 'b' }] });
+  const health = new HealthCoordinator({ now: clock.now, onChange: log.record });
+  coordinators.push(health);
+  health.setPools([pool]);
+  health.start();
+  await server.waitForChecks(1);
+  return { clock, log, health, a: backendOf(pool, 'a') };
+}
+
 describe('active checks', () => {
   it('takes a backend down after fall failed checks, brings it back after rise passes, then ramps it', async () => {
     const server = await CheckedBackend.start();
     servers.push(server);
-    const clock = new ManualClock();
-    const log = new EventLog();
-    const pool = makePool('web', {
+    const { clock, log, health, a } = await checkedPool(server, {
       health: { path: '/healthz', interval: '30ms', timeout: '20ms', rise: 2, fall: 2, host: 'checks.example' },
       slow_start: '10s',
-      panic_threshold: 0,
-      backends: [{ id: 'a', url: server.url }, { id: 'b' }],
     });
-    const health = new HealthCoordinator({ now: clock.now, onChange: log.record });
-    coordinators.push(health);
-    health.setPools([pool]);
-    health.start();
-    const a = backendOf(pool, 'a');
-    await server.waitForChecks(1);
     expect(server.lastPath).toBe('/healthz');
     expect(server.lastHeaders?.['user-agent']).toBe('evenkeel-health');
     expect(server.lastHeaders?.host).toBe('checks.example');
@@ -37,14 +40,41 @@ describe('active checks', () => {
     expect(down.reason).toContain('status 503');
     expect(a.isHealthy).toBe(false);
     expect(a.effectiveWeight).toBe(0);
+    expect(a.healthDowns).toBe(1);
 
     server.status = 204;
     await log.next('a', 'up');
     expect(a.isHealthy).toBe(true);
+    expect(a.healthDowns).toBe(1);
     expect(a.effectiveWeight).toBe(10);
     clock.advance(5_000);
     health.tick();
     expect(a.effectiveWeight).toBe(50);
+  });
+
+  it('counts a crash that trips ejection and then the checks as one fall, and each crash during that ejection as another', async () => {
+    const server = await CheckedBackend.start();
+    servers.push(server);
+    const { log, health, a } = await checkedPool(server, {
+      health: { path: '/healthz', interval: '30ms', timeout: '20ms', rise: 1, fall: 1 },
+      outlier: { consecutive_failures: 1, base_ejection: '1h', max_ejected_share: 1 },
+    });
+
+    // The crash: traffic fails first (ejected for an hour), the checks notice next.
+    health.observer.recordOutcome(a, true);
+    expect(a.healthDowns).toBe(1);
+    server.status = 503;
+    await log.next('a', 'down');
+    expect(a.healthDowns).toBe(1);
+    // Restarted and crashed again while still ejected: a new fall each time.
+    for (const falls of [2, 3]) {
+      server.status = 200;
+      await log.next('a', 'up', log.events.length);
+      server.status = 503;
+      await log.next('a', 'down', log.events.length);
+      expect(a.healthDowns).toBe(falls);
+    }
+    expect(a.isHealthy).toBe(false);
   });
 
   it('counts a check with no answer within the timeout as a failure', async () => {
@@ -132,6 +162,25 @@ describe('slow start, panic and reloads', () => {
     health.tick();
     expect(pool.members.isPanicking).toBe(false);
     expect(log.kinds()).toEqual(['b:ejected', 'a:ejected', '*:panic', 'a:returned', 'b:returned', '*:panic_over']);
+  });
+
+  it('counts every fall from healthy, by checks or by ejection, in healthDowns (what the flapping rule reads)', () => {
+    const clock = new ManualClock();
+    const pool = makePool('web', { panic_threshold: 0, slow_start: '0s', outlier: { consecutive_failures: 1, base_ejection: '10s', max_ejected_share: 1 }, backends: [{ id: 'a' }, { id: 'b' }] });
+    const health = new HealthCoordinator({ now: clock.now });
+    health.setPools([pool]);
+    const a = backendOf(pool, 'a');
+    for (let round = 1; round <= 3; round++) {
+      health.observer.recordOutcome(a, true);
+      expect(a.isHealthy).toBe(false);
+      // A failure while already ejected is not another fall.
+      health.observer.recordOutcome(a, true);
+      expect(a.healthDowns).toBe(round);
+      clock.advance(10_000 * 2 ** (round - 1));
+      health.tick();
+      expect(a.isHealthy).toBe(true);
+    }
+    expect(backendOf(pool, 'b').healthDowns).toBe(0);
   });
 
   it('keeps a backend ejected across a reload that keeps its pool and id', () => {

@@ -88,3 +88,52 @@ describe('the capacity rule', () => {
     expect(new RulesBench({ weights: [100] }).evaluate()).toEqual([]);
   });
 });
+
+describe('the flapping rule', () => {
+  /** One evaluation a second for `seconds`; `fall` says in which seconds the backend goes down. */
+  function run(bench: RulesBench, id: string, seconds: number, fall: (second: number) => boolean) {
+    let findings = bench.evaluate();
+    for (let s = 1; s <= seconds; s++) {
+      bench.nowMs += 1000;
+      if (fall(s)) bench.backend(id).healthDowns++;
+      findings = bench.evaluate();
+    }
+    return ofRule(findings, 'flapping');
+  }
+
+  it('fires for a backend that went down max_downs times within the window, naming it', () => {
+    const bench = new RulesBench();
+    const flapping = run(bench, 'web-4', 20, (s) => s % 6 === 0);
+    expect(flapping).toHaveLength(1);
+    expect(flapping[0]).toMatchObject({ severity: 'warning', pool: 'portal', backend: 'web-4', backends: ['web-4'], forMs: 0 });
+    expect(flapping[0].evidence).toMatchObject({ downs: 3, maxDowns: 3, windowSeconds: 300 });
+    expect(flapping[0].summary).toMatch(/^web-4 of pool portal went down 3 times in the last 5m \(healthy right now\): it keeps failing and recovering/);
+  });
+
+  it('counts falls faster than the evaluation interval, and several in one second', () => {
+    const bench = new RulesBench();
+    bench.evaluate();
+    bench.nowMs += 1000;
+    bench.backend('web-2').healthDowns += 3;
+    expect(ofRule(bench.evaluate(), 'flapping').map((finding) => finding.backend)).toEqual(['web-2']);
+  });
+
+  it('stays quiet for two falls in the window, and for falls spread wider than the window', () => {
+    const two = new RulesBench();
+    expect(run(two, 'web-1', 100, (s) => s === 10 || s === 60)).toEqual([]);
+    const spread = new RulesBench({ monitor: { flapping: { window: '30s' } } });
+    expect(run(spread, 'web-1', 120, (s) => s % 20 === 0)).toEqual([]);
+  });
+
+  it('resolves once the falls leave the window', () => {
+    const bench = new RulesBench({ monitor: { flapping: { window: '30s', max_downs: 2 } } });
+    expect(run(bench, 'web-3', 10, (s) => s === 2 || s === 5)).toHaveLength(1);
+    expect(run(bench, 'web-3', 40, () => false)).toEqual([]);
+  });
+
+  it('does not count the falls before the monitor first looked', () => {
+    const bench = new RulesBench();
+    bench.backend('web-1').healthDowns = 7;
+    expect(ofRule(bench.evaluate(), 'flapping')).toEqual([]);
+  });
+});

@@ -8,7 +8,8 @@ import { monitorSchema } from '../../src/config/index.js';
 import { buildPrometheusRules, prometheusRulesYaml } from '../../src/monitor/index.js';
 
 // The exported rules are run by promtool itself on synthetic series (`promtool test rules`): the
-// postmortem's skew fires, an even spread stays quiet, a 3x spike is a spike and not a skew.
+// postmortem's skew fires, an even spread stays quiet, a 3x spike is a spike and not a skew, a backend
+// that went down three times in five minutes is flapping and one that went down twice is not.
 
 const BACKENDS = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'];
 const SCRAPE_SECONDS = 15;
@@ -67,6 +68,7 @@ describe('Prometheus rules export', () => {
       'EvenkeelRelativeLatency',
       'EvenkeelErrors',
       'EvenkeelCapacity',
+      'EvenkeelFlapping',
       'EvenkeelTrafficSpike',
       'EvenkeelTrafficDrop',
     ]);
@@ -89,7 +91,7 @@ describe('Prometheus rules export', () => {
     writeFileSync(join(dir, 'rules.yml'), prometheusRulesYaml(monitorSchema.parse({})));
     const result = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
-    expect(result.stdout).toContain('SUCCESS: 13 rules found');
+    expect(result.stdout).toContain('SUCCESS: 14 rules found');
   });
 
   it('fires EvenkeelSkew for the postmortem (2 of 5 backends carry 81%), on exactly those two, and not for an even spread or a 3x spike', () => {
@@ -131,6 +133,36 @@ describe('Prometheus rules export', () => {
             eval_time: '43m',
             alertname: 'EvenkeelTrafficSpike',
             exp_alerts: [{ exp_labels: { severity: 'warning', rule: 'traffic_spike' }, exp_annotations: { summary: 'Traffic is 300 rps, more than 2 times its baseline.', description: 'Total request rate over 1m against its average over the last 30m (evenkeel\'s baseline is an EWMA with a half-life of 10m).' } }],
+          },
+        ],
+      },
+    ]);
+    expect(result.status, result.output).toBe(0);
+  });
+
+  it('fires EvenkeelFlapping for a backend that went down 3 times in 5 minutes, not for one that went down twice', () => {
+    expect(hasPromtool(), 'promtool is missing: apt-get install prometheus (bash .ci/run does this)').toBe(true);
+    const downs = (backend: string, values: string) => ({ series: `evenkeel_backend_health_downs_total{pool="portal",backend="${backend}"}`, values });
+    const result = runPromtoolTest([
+      {
+        name: 'flapping',
+        interval: `${SCRAPE_SECONDS}s`,
+        // One fall a minute for web-4 (scrapes every 15 s); two falls in all for web-2.
+        input_series: [downs('web-4', '0x3 1x3 2x3 3x20'), downs('web-2', '0x3 1x3 2x23'), downs('web-1', '0x32')],
+        alert_rule_test: [
+          { eval_time: '2m', alertname: 'EvenkeelFlapping', exp_alerts: [] },
+          {
+            eval_time: '4m',
+            alertname: 'EvenkeelFlapping',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', rule: 'flapping', pool: 'portal', backend: 'web-4' },
+                exp_annotations: {
+                  summary: 'web-4 of pool portal went down 3 times in 5m: it keeps failing and recovering.',
+                  description: 'Falls of one backend (active checks said down, or an outlier ejection began while they passed), as counted by the node that saw the most.',
+                },
+              },
+            ],
           },
         ],
       },
