@@ -8,6 +8,14 @@ export const LEADERSHIP_POLL_MS = 1000;
 const CONNECT_TIMEOUT_MS = 5000;
 /** A check of the lock connection that takes longer than this counts as a lost connection. */
 const CHECK_TIMEOUT_MS = 3000;
+/**
+ * How the database server notices a leader whose packets stopped arriving (a cut cable, a partition,
+ * a frozen VM): TCP keepalive after 5 s of silence, probes 1 s apart, given up after 3, and at most
+ * 8 s of unacknowledged data. Set for the lock session only, so the lock is free for another node
+ * about 8 s after the leader went silent, instead of after the server's default keepalive (2 h on
+ * Linux). The old leader has stepped down by then (its own check fails within CHECK_TIMEOUT_MS).
+ */
+export const LOCK_SESSION_KEEPALIVE = { idleS: 5, intervalS: 1, count: 3, userTimeoutMs: 8000 } as const;
 
 export interface MonitorLeadershipOptions {
   /** libpq connection string and the fleet's schema (the lock is per database: the schema names it). */
@@ -116,6 +124,10 @@ export class MonitorLeadership {
     this.#client = client;
     try {
       await client.connect();
+      const { idleS, intervalS, count, userTimeoutMs } = LOCK_SESSION_KEEPALIVE;
+      await client.query(`set tcp_keepalives_idle = ${idleS}; set tcp_keepalives_interval = ${intervalS}; set tcp_keepalives_count = ${count}`);
+      // tcp_user_timeout is PostgreSQL 12 and later; without it keepalive alone still bounds an idle session.
+      await client.query(`set tcp_user_timeout = ${userTimeoutMs}`).catch(() => undefined);
     } catch (error) {
       this.#client = undefined;
       await client.end().catch(() => undefined);
