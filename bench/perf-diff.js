@@ -28,8 +28,19 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '3' },
     top: { type: 'string', default: '40' },
     callers: { type: 'string', default: '' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (flags.help) {
+  process.stdout.write(`Usage: node bench/perf-diff.js [--targets evenkeel,minimal-proxy] [--duration 3] [--top 40] [--callers Runtime_X,...]
+
+Runs each target under wrk with Linux perf (needs linux-perf and root) and prints CPU µs per request,
+split by the kind of innermost frame and by thread, the V8 runtime functions each target enters, their
+JavaScript callers (--callers), and the symbols whose self time per request differs most between the
+first two targets. See bench/README.md.
+`);
+  process.exit(0);
+}
 
 /** "JS:*onHeaders file:///…/dist/proxy/exchange.js:152:14+0x823 (/tmp/perf-1.map)" -> a stable symbol name. */
 function symbolOf(frameLine) {
