@@ -61,9 +61,12 @@ describe('createMetricsRegistry', () => {
     const telemetry = new Telemetry({ now: () => T0 });
     const { members } = portal();
     members.isPanicking = true;
+    members.backends[1].healthDowns = 3;
     const text = await createMetricsRegistry(telemetry, () => [{ members }]).metrics();
     expect(sample(text, 'evenkeel_backend_healthy{pool="portal",backend="web-1"}')).toBe(1);
     expect(sample(text, 'evenkeel_backend_healthy{pool="portal",backend="web-2"}')).toBe(0);
+    expect(sample(text, 'evenkeel_backend_health_downs_total{pool="portal",backend="web-2"}')).toBe(3);
+    expect(sample(text, 'evenkeel_backend_health_downs_total{pool="portal",backend="web-1"}')).toBe(0);
     expect(sample(text, 'evenkeel_backend_weight{pool="portal",backend="web-2"}')).toBe(50);
     expect(sample(text, 'evenkeel_backend_effective_weight{pool="portal",backend="web-2"}')).toBe(0);
     expect(sample(text, 'evenkeel_backend_inflight{pool="portal",backend="web-1"}')).toBe(2);
@@ -103,7 +106,7 @@ describe('createMetricsRegistry', () => {
       .split('\n\n')
       .filter((family) => family.includes('# TYPE evenkeel_'))
       .join('\n\n');
-    expect(ours.match(/# TYPE evenkeel_/g)).toHaveLength(13);
+    expect(ours.match(/# TYPE evenkeel_/g)).toHaveLength(14);
     const strict = spawnSync('promtool', ['check', 'metrics'], { input: `${ours}\n`, encoding: 'utf8' });
     expect(strict.stdout + strict.stderr).toBe('');
     expect(strict.status).toBe(0);
