@@ -37,7 +37,7 @@ Example:
     .addHelpText('after', `
 Examples:
   $ evenkeel export prometheus-rules --config evenkeel.yaml --output /etc/prometheus/rules/evenkeel.yml
-  wrote 13 alerting rules to /etc/prometheus/rules/evenkeel.yml
+  wrote 14 alerting rules to /etc/prometheus/rules/evenkeel.yml
   $ promtool check rules /etc/prometheus/rules/evenkeel.yml
 
 Then list the file under rule_files: in prometheus.yml. The alert names (EvenkeelSkew, EvenkeelLatency,

@@ -38,7 +38,7 @@ describe('evenkeel export prometheus-rules', () => {
     const output = join(dir, 'rules.yml');
     const result = evenkeel('export', 'prometheus-rules', '--config', join(dir, 'evenkeel.yaml'), '--output', output);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toBe(`wrote 13 alerting rules to ${output}\n`);
+    expect(result.stderr).toBe(`wrote 14 alerting rules to ${output}\n`);
     expect(result.stdout).toBe('');
 
     const rules = parse(readFileSync(output, 'utf8')).groups[0].rules as { alert: string; expr: string; for: string }[];
