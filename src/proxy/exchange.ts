@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { acquire, release, resetOutcome, selectableWeight, type BackendState, type PickOutcome, type PickRequest, type PoolMembers } from '../balance/index.js';
 import type { AccessLog, TelemetrySink } from '../telemetry/index.js';
 import type { QueueWaiter } from './capacity-queue.js';
+import type { DeadlineEntry } from './deadline-list.js';
 import { PROXY_ERRORS, ProxyError, type ProxyErrorCode } from './errors.js';
 import { classifyUpstreamError, IDEMPOTENT_METHODS, isRetryableFailure } from './retry-policy.js';
 import { filterResponseHeaders } from './hop-by-hop.js';
@@ -17,6 +18,7 @@ import type { Tunnel } from './tunnel.js';
 // dispatch over the backend's undici pool, stream the response back, retry once on a connection
 // failure, and settle exactly once: release the slot, report the outcome, record telemetry.
 // Written as one handler object per request, like undici's own handlers: no per-request closures,
+// the total timeout is a place in the snapshot's deadline list (no timer per request), the rarer
 // timers take the exchange as their argument, and the response and request find their exchange
 // through a symbol. It speaks undici's raw handler interface (onConnect, onHeaders, onData,
 // onComplete, onError): the controller-style interface makes undici wrap every request in two more
@@ -49,7 +51,7 @@ const enum Phase {
   Done,
 }
 
-export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestBodyOwner, Dispatcher.DispatchHandler {
+export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestBodyOwner, DeadlineEntry, Dispatcher.DispatchHandler {
   // The exchange is its own PickRequest and PickOutcome: two fewer objects per request.
   readonly sourceIp: string;
   readonly path: string;
@@ -91,8 +93,11 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
   private responseBytes = 0;
   private lastBodyChunkMs = 0;
   private queueTimer: NodeJS.Timeout | undefined;
-  private totalTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  // DeadlineEntry: the snapshot's list of requests waiting for timeouts.request (deadline-list.ts).
+  deadlinePrev: DeadlineEntry | undefined = undefined;
+  deadlineNext: DeadlineEntry | undefined = undefined;
+  deadlineAtMs: number | undefined = undefined;
 
   constructor(context: ExchangeContext, snapshot: ProxySnapshot, pool: PoolRuntime, req: IncomingMessage, res: ServerResponse, upstreamHeaders: string[], sourceIp: string, hasBody: boolean, isCookieSecure: boolean, path: string) {
     this.context = context;
@@ -126,8 +131,7 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     const res = this.res as TrackedResponse;
     res[kExchange] = this;
     res.on('close', onClientClose);
-    const totalMs = this.snapshot.config.proxy.timeouts.request;
-    if (totalMs > 0) this.totalTimer = setTimeout(onTotalTimeout, totalMs, this);
+    this.snapshot.requestDeadlines?.add(this, this.startMs);
     if (this.body !== undefined && this.idleMs > 0) {
       this.lastBodyChunkMs = performance.now();
       this.idleTimer = setTimeout(onBodyIdleCheck, this.idleMs, this);
@@ -304,6 +308,11 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     this.answerError(code);
   }
 
+  /** DeadlineEntry: timeouts.request passed. */
+  onDeadline(): void {
+    this.terminate('EK_REQUEST_TIMEOUT');
+  }
+
   /** Called by the queue timer. */
   queueTimedOut(): void {
     this.queueTimer = undefined;
@@ -373,9 +382,9 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     this.phase = Phase.Done;
     if (wasQueued) this.pool.queue.cancel(this);
     if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
-    if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.queueTimer = this.totalTimer = this.idleTimer = undefined;
+    this.queueTimer = this.idleTimer = undefined;
+    if (this.deadlineAtMs !== undefined) this.snapshot.requestDeadlines?.remove(this);
     if (this.body !== undefined && !this.body.destroyed) this.body.destroy();
     if (!this.isBodyComplete && !this.isClientGone) drainRequest(this.req);
     this.releaseSlot();
@@ -411,10 +420,6 @@ function onClientDrain(this: TrackedResponse): void {
 
 function onQueueTimeout(exchange: Exchange): void {
   exchange.queueTimedOut();
-}
-
-function onTotalTimeout(exchange: Exchange): void {
-  exchange.terminate('EK_REQUEST_TIMEOUT');
 }
 
 function onBodyIdleCheck(exchange: Exchange): void {

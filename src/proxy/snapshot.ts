@@ -1,6 +1,7 @@
 import type { Config, PoolConfig } from '../config/index.js';
 import { BackendState, PoolMembers, type Picker } from '../balance/index.js';
 import { CapacityQueue } from './capacity-queue.js';
+import { DeadlineList } from './deadline-list.js';
 import { ProxyConfigError } from './errors.js';
 import { SampleKey } from './sample-key.js';
 import { TrustedProxies } from './forwarded.js';
@@ -41,6 +42,8 @@ export interface ProxySnapshot {
    * added by a newer one and must still find its connection pool.
    */
   readonly upstreamOf: Map<BackendState, UpstreamPool>;
+  /** Requests of this snapshot waiting for proxy.timeouts.request; undefined when it is 0 (off). */
+  readonly requestDeadlines: DeadlineList | undefined;
 }
 
 /** Compiles a config into a snapshot, reusing backend state and upstream pools from `previous`. */
@@ -121,6 +124,7 @@ export function buildSnapshot(
     trustedProxies: new TrustedProxies(config.proxy.trusted_proxies),
     upstreamByKey,
     upstreamOf,
+    requestDeadlines: config.proxy.timeouts.request > 0 ? new DeadlineList(config.proxy.timeouts.request) : undefined,
   };
 }
 
