@@ -3,7 +3,8 @@
 // arrival order is also in deadline order. Adding is appending, finishing is unlinking (the entries
 // carry their own links, so neither allocates), and one timer, armed for the oldest deadline, serves
 // the whole list. Node's own timers keep a list per duration too, but allocate a Timeout object and
-// link it on every setTimeout(): about 0.5 µs a request in perf, for a timer that almost never fires.
+// link it on every setTimeout(): 0.28 µs a request for the linking alone in perf, for a timer that
+// almost never fires.
 
 /** What the list holds: an object with its own links (an Exchange). */
 export interface DeadlineEntry {

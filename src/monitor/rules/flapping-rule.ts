@@ -13,7 +13,7 @@ import type { PoolView } from './pool-view.js';
 // interval count too.
 
 /** Key of a backend's counter history: pools may share backend ids. */
-export function flappingKey(pool: string, backend: string): string {
+function flappingKey(pool: string, backend: string): string {
   return `${pool}/${backend}`;
 }
 
