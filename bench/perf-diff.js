@@ -67,8 +67,8 @@ function categoryOf(frameLine, symbol) {
 }
 
 /**
- * Samples of one `perf script` output: the thread's name (comm), the innermost frame's category, and
- * the list of symbols, innermost first.
+ * Samples of one `perf script` output: the thread (the event loop, whose tid is the pid, or another),
+ * the innermost frame's category, and the list of symbols, innermost first.
  */
 function parseSamples(text) {
   return text
