@@ -20,6 +20,9 @@ export class CounterHistory {
       readings = [];
       this.readingsByKey.set(key, readings);
     }
+    // A counter that went down was replaced (a backend removed and added back between two
+    // evaluations starts its count at 0 again): start over rather than report nothing for a window.
+    if (readings.length > 0 && total < readings[readings.length - 1].total) readings.length = 0;
     readings.push({ atMs: nowMs, total });
     let stale = 0;
     // Keep one reading at or before the oldest window start, so the window always has a baseline.

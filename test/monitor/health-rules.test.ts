@@ -131,6 +131,14 @@ describe('the flapping rule', () => {
     expect(run(bench, 'web-3', 40, () => false)).toEqual([]);
   });
 
+  it('counts from zero again when the backend was removed and added back between two evaluations', () => {
+    const bench = new RulesBench();
+    bench.backend('web-1').healthDowns = 7;
+    run(bench, 'web-1', 5, () => false);
+    bench.backend('web-1').healthDowns = 0;
+    expect(run(bench, 'web-1', 20, (s) => s % 5 === 0)).toHaveLength(1);
+  });
+
   it('does not count the falls before the monitor first looked', () => {
     const bench = new RulesBench();
     bench.backend('web-1').healthDowns = 7;
