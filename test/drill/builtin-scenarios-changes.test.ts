@@ -39,7 +39,9 @@ describe('built-in drills: changes', () => {
       const firedSubjects = new Set(fired.map((event) => event.subject));
       const firstSign = Math.min(...alertEvents.filter((event) => firedSubjects.has(event.subject) && (event.data as { to?: string }).to === 'pending').map((event) => event.at));
       expect(fired.length).toBeGreaterThan(0);
-      expect(detectedS).toBeCloseTo((fired[0].at - firstSign) / 1000, 0);
+      // The report prints whole seconds from 10 s on (±0.5 s), and the event log stamps a transition
+      // when it is written, a little after the evaluation the report's milestones come from.
+      expect(Math.abs(detectedS - (fired[0].at - firstSign) / 1000), report).toBeLessThanOrEqual(1);
     },
     DRILL_TEST_TIMEOUT_MS,
   );
