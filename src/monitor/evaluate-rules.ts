@@ -35,8 +35,15 @@ export interface MonitorInput {
   readonly inflightOf: (pool: string, backend: BackendState) => number;
 }
 
-/** One evaluation: every condition that holds now. Synchronous, no I/O; called once per tick. */
-export function evaluateRules(input: MonitorInput, config: MonitorConfig, state: RuleState, nowMs: number): RuleFinding[] {
+/**
+ * One evaluation: every condition that holds now. Synchronous, no I/O; called once per tick.
+ * `nowMs` ends the counted windows, which a cluster primary or a fleet's monitor leader reads a few
+ * seconds in the past (until every worker or node has reported them). `sampleNowMs` ends the
+ * persistence rule's window: the request sample holds the newest picks as they happen (at most
+ * REQUEST_SAMPLE_CAPACITY per pool, so a busy pool's sample spans only the last second or two) and
+ * would have nothing left in a window that ends seconds ago.
+ */
+export function evaluateRules(input: MonitorInput, config: MonitorConfig, state: RuleState, nowMs: number, sampleNowMs: number = nowMs): RuleFinding[] {
   if (!config.enabled) return [];
   const findings: RuleFinding[] = [];
   const poolNames = new Set<string>();
@@ -68,7 +75,7 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
     findings.push(...evaluateErrors(view, config.errors, poolFailures));
     push(findings, evaluateCapacity(view, config.capacity));
     findings.push(...evaluateFlapping(view, config.flapping, state.healthDowns, backendKeys));
-    push(findings, evaluatePersistence(view, config.persistence, input.telemetry.requestSample, nowMs));
+    push(findings, evaluatePersistence(view, config.persistence, input.telemetry.requestSample, sampleNowMs));
 
     // The rate counts whole seconds only: the second holding now is still filling.
     for (const window of input.telemetry.window(view.name, trafficSeconds, nowMs - 1000)) trafficRequests += window.requests;

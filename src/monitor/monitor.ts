@@ -117,7 +117,7 @@ export class Monitor {
     const config = this.#options.config();
     if (!config.enabled) return this.#handOver(this.#lifecycle.resolveAll(nowMs));
     const input: MonitorInput = { telemetry: this.#options.telemetry, pools: this.#options.pools(), inflightOf: this.#options.inflightOf };
-    const findings = evaluateRules(input, config, this.#state, nowMs - (this.#options.lagMs ?? 0));
+    const findings = evaluateRules(input, config, this.#state, nowMs - (this.#options.lagMs ?? 0), nowMs);
     const moved = this.#lifecycle.advance(findings, nowMs);
     const diagnosed = await this.#diagnose(moved, findings, config, nowMs);
     return this.#handOver(diagnosed);

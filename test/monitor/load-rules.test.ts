@@ -74,6 +74,21 @@ describe('the persistence concentration rule', () => {
     expect(concentration[0].summary).toMatch(/^pool portal: the 5 busiest cookie keys carry 60% of sampled requests \(limit 50%\); 100% of requests are pinned\.$/);
   });
 
+  it('judges the newest sampled requests of a busy pool when the counted windows lag (a fleet leader reads 6 s back)', () => {
+    const bench = new RulesBench({ pool: { persistence: { by: 'cookie' } } });
+    // 6,000 requests a second: the sample (10,000 picks) holds the last 1.7 s only.
+    const start = bench.nowMs;
+    for (let n = 0; n < 30_000; n++) {
+      bench.nowMs = start + Math.floor(n / 6);
+      const key = n % 5 < 3 ? n % 5 : 5 + (n % 5000);
+      bench.request(bench.members.backends[key % 5], { keyHash: key, isPinned: true });
+    }
+    const concentration = ofRule(bench.evaluate(6000), 'persistence_concentration');
+    expect(concentration).toHaveLength(1);
+    expect(concentration[0].evidence).toMatchObject({ requests: 10_000 });
+    expect(concentration[0].evidence.topKeysShare).toBeCloseTo(0.6, 2);
+  });
+
   it('stays quiet when activity is spread over many keys, and for a pool that keys on nothing', () => {
     const spread = new RulesBench({ pool: { persistence: { by: 'cookie' } } });
     expect(ofRule(sampled(spread, 10, (n) => n % 2000), 'persistence_concentration')).toEqual([]);

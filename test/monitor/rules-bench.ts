@@ -83,11 +83,13 @@ export class RulesBench {
     return findings;
   }
 
-  evaluate(): RuleFinding[] {
+  /** lagMs: the counted windows end that far before now, as in a cluster primary or a fleet's monitor leader. */
+  evaluate(lagMs = 0): RuleFinding[] {
     return evaluateRules(
       { telemetry: this.telemetry, pools: [{ members: this.members, config: this.poolConfig }], inflightOf: (_pool, backend) => this.inflight.get(backend.id) ?? backend.inflight },
       this.monitor,
       this.state,
+      this.nowMs - lagMs,
       this.nowMs,
     );
   }
