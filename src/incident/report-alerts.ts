@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../control/index.js';
 import type { Incident } from './incident.js';
 import { causesOf, type FiredAlertCauses } from './report-candidates.js';
-import { alertFingerprintOf, fieldOf, stringField } from './report-events.js';
+import { alertFingerprintOf, fieldOf, numberField, stringField } from './report-events.js';
 
 // The incident's alerts as the audit log tells their lives: when each became pending, fired and
 // resolved, what it said when it fired and the causes its diagnosis recorded.
@@ -37,6 +37,8 @@ export function alertLives(events: readonly AuditEvent[], incident: Incident): A
     if (event.kind !== 'alert.state_changed' || !isRelated(event)) continue;
     const fingerprint = alertFingerprintOf(event);
     const to = stringField(event.data, 'to');
+    // The transition's own time; events written before it was recorded carry only their write time.
+    const at = numberField(event.data, 'at') ?? event.at;
     let life = open.get(fingerprint);
     if (life === undefined || to === 'pending') {
       life = {
@@ -44,7 +46,7 @@ export function alertLives(events: readonly AuditEvent[], incident: Incident): A
         rule: stringField(event.data, 'rule') ?? fingerprint.split('/')[0]!,
         pool: stringField(event.data, 'pool') ?? null,
         backend: stringField(event.data, 'backend') ?? null,
-        pendingAt: to === 'pending' ? event.at : null,
+        pendingAt: to === 'pending' ? at : null,
         firingAt: null,
         resolvedAt: null,
         summary: stringField(event.data, 'summary') ?? '',
@@ -55,13 +57,13 @@ export function alertLives(events: readonly AuditEvent[], incident: Incident): A
       lives.push(life);
     }
     if (to === 'firing') {
-      life.firingAt = event.at;
+      life.firingAt = at;
       life.summary = stringField(event.data, 'summary') ?? life.summary;
       life.causes = causesOf(event.data);
       const evidence = fieldOf(event.data, 'evidence');
       life.evidence = typeof evidence === 'object' && evidence !== null ? (evidence as Record<string, unknown>) : {};
     } else if (to === 'resolved') {
-      life.resolvedAt = event.at;
+      life.resolvedAt = at;
       open.delete(fingerprint);
     }
   }

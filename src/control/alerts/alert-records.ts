@@ -40,7 +40,9 @@ interface AlertData {
  * Stores one lifecycle transition: inserts the alert's row when it first appears, otherwise updates its
  * state, resolved_at and data (summary, evidence, causes, actions); appends `alert.state_changed`
  * (actor monitor, subject `alert:<fingerprint>`) in the same transaction, so the row and the audit
- * log never disagree.
+ * log never disagree. The event's `at` is when it was written, which under load trails the
+ * evaluation by up to a few hundred ms (the diagnosis and the store writes come first); its data's
+ * `at` is the transition's own time, the one the alert's startedAt, firingAt and resolvedAt hold.
  */
 export async function recordAlertTransition(session: StoreSession, transition: AlertTransition): Promise<void> {
   const { alert } = transition;
@@ -53,6 +55,7 @@ export async function recordAlertTransition(session: StoreSession, transition: A
       data: plainJson({
         from: transition.from ?? null,
         to: transition.to,
+        at: transition.at,
         rule: alert.rule,
         pool: alert.pool ?? null,
         backend: alert.backend ?? null,

@@ -56,6 +56,8 @@ describe.each(DIALECTS)('alerts in the store on %s', (dialect) => {
       ['monitor', 'alert:skew/portal/*', 'pending', 'firing'],
     ]);
     expect(events[1]!.data).toMatchObject({ rule: 'skew', pool: 'portal', backend: null, summary: expect.stringContaining('81%'), evidence: { ratio: 'Infinity' }, causes: [{ changeId: 42 }] });
+    // The transition's time (the alert's firingAt), not when the event was written.
+    expect(events.map((event) => (event.data as { at: number }).at)).toEqual([STARTED, STARTED + 3000]);
     expect(await verifyEvents(store)).toEqual({ ok: true, count: 2 });
   });
 
