@@ -41,7 +41,8 @@ export interface MonitorInput {
  * seconds in the past (until every worker or node has reported them). `sampleNowMs` ends the
  * persistence rule's window: the request sample holds the newest picks as they happen (at most
  * REQUEST_SAMPLE_CAPACITY per pool, so a busy pool's sample spans only the last second or two) and
- * would have nothing left in a window that ends seconds ago.
+ * would have nothing left in a window that ends seconds ago. (A fleet's monitor leader reads the key
+ * counts the nodes published instead, which like its counts end a few seconds back.)
  */
 export function evaluateRules(input: MonitorInput, config: MonitorConfig, state: RuleState, nowMs: number, sampleNowMs: number = nowMs): RuleFinding[] {
   if (!config.enabled) return [];
@@ -75,7 +76,7 @@ export function evaluateRules(input: MonitorInput, config: MonitorConfig, state:
     findings.push(...evaluateErrors(view, config.errors, poolFailures));
     push(findings, evaluateCapacity(view, config.capacity));
     findings.push(...evaluateFlapping(view, config.flapping, state.healthDowns, backendKeys));
-    push(findings, evaluatePersistence(view, config.persistence, input.telemetry.requestSample, sampleNowMs));
+    push(findings, evaluatePersistence(view, config.persistence, input.telemetry, sampleNowMs));
 
     // The rate counts whole seconds only: the second holding now is still filling.
     for (const window of input.telemetry.window(view.name, trafficSeconds, nowMs - 1000)) trafficRequests += window.requests;

@@ -207,7 +207,6 @@ export class Control {
           storeUrl: this.fileConfig.store.url,
           nodeId: member.id,
           nodeLagMs: this.monitorLagMs,
-          nodeTelemetry: this.telemetry,
           createMonitor: (telemetry, lagMs) => this.createNodeMonitor(telemetry, lagMs),
           onMonitor: (monitor) => {
             this.nodeMonitor = monitor;

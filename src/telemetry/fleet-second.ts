@@ -1,6 +1,7 @@
 import { AMOUNT_FIELDS, COUNT_FIELDS, RING_SECONDS } from './backend-series.js';
 import { DELTA_FORMAT, type BackendDelta } from './delta.js';
 import { TelemetryError } from './errors.js';
+import { PUBLISHED_KEYS_PER_SECOND, type SecondKeys } from './fleet-key-window.js';
 import type { Telemetry } from './telemetry.js';
 
 // Fleet aggregation (docs/fleet.md, "One monitor for the fleet"). Each node of a fleet publishes the
@@ -22,6 +23,8 @@ export interface FleetSecond {
    */
   readonly inflight?: { pool: string; id: string; inflight: number }[];
   readonly proxyErrors?: { pool: string; code: string; count: number }[];
+  /** Per pool with sampled requests that second: its busiest persistence keys (fleet-key-window.ts). */
+  readonly keys?: SecondKeys[];
 }
 
 export interface FleetSecondBackend {
@@ -60,6 +63,23 @@ export function readFleetSeconds(telemetry: Telemetry, fromSecond: number, toSec
   return seconds;
 }
 
+/**
+ * Per pool, the requests the node's request sample holds for `second` (epoch seconds) and their
+ * PUBLISHED_KEYS_PER_SECOND busiest keys; pools with none that second are left out. Read it while the
+ * sample still holds the second: a single process keeps its last 10,000 picks per pool.
+ */
+export function readFleetKeys(telemetry: Telemetry, second: number): SecondKeys[] {
+  const keys: SecondKeys[] = [];
+  // The sample holds (since, until]: the second's requests are those from second * 1000 on.
+  const sinceMs = second * 1000 - 0.001;
+  for (const ring of telemetry.requestSample.rings()) {
+    const found = ring.busiestKeys(sinceMs, sinceMs + 1000, PUBLISHED_KEYS_PER_SECOND);
+    if (found.requests === 0) continue;
+    keys.push({ pool: ring.pool, requests: found.requests, pinned: found.pinned, keys: [...found.topKeyHashes], counts: [...found.topKeyRequests] });
+  }
+  return keys;
+}
+
 /** The node's requests in flight per backend now: its workers' sum in a cluster primary, else its own. */
 export function readFleetInflight(telemetry: Telemetry): { pool: string; id: string; inflight: number }[] {
   return telemetry.allSeries().map((series) => ({ pool: series.poolName, id: series.id, inflight: telemetry.workerInflight(series.poolName, series.id) ?? series.key?.inflight ?? 0 }));
@@ -79,6 +99,7 @@ export function mergeFleetSecond(telemetry: Telemetry, second: number, data: unk
     const backends: BackendDelta[] = (data.inflight ?? []).map((level) => ({ pool: level.pool, id: level.id, inflight: level.inflight, ...zeros }));
     telemetry.mergeDelta({ format: DELTA_FORMAT, source: node.source, sequence: second, backends, proxyErrors: data.proxyErrors ?? [] }, node.number);
   }
+  if (data.keys !== undefined && telemetry.fleetKeys !== undefined) for (const keys of data.keys) telemetry.fleetKeys.add(second, keys);
   for (const backend of data.backends) {
     const series = telemetry.seriesOf(backend.pool, backend.id);
     for (let i = 0; i < COUNT_FIELDS; i++) series.totalCounts[i] += backend.counts[i]!;
@@ -96,6 +117,19 @@ function assertFleetSecond(second: number, data: unknown): asserts data is Fleet
       throw invalid('a malformed backend');
     }
   }
+  if (d.keys !== undefined) {
+    if (!Array.isArray(d.keys)) throw invalid('malformed keys');
+    for (const keys of d.keys) {
+      const length = Array.isArray(keys?.keys) ? keys.keys.length : -1;
+      if (typeof keys?.pool !== 'string' || !isCount(keys.requests) || !isCount(keys.pinned) || !isCounts(keys.keys, length) || !isCounts(keys.counts, length)) {
+        throw invalid('malformed keys');
+      }
+    }
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function isCounts(values: unknown, length: number): values is number[] {

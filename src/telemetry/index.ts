@@ -24,4 +24,5 @@ export {
   type SampledPool,
   type SampledRequest,
 } from './request-sample.js';
-export { FLEET_SECOND_FORMAT, mergeFleetSecond, readFleetInflight, readFleetSeconds, type FleetSecond, type FleetSecondBackend } from './fleet-second.js';
+export { FleetKeyWindow, PUBLISHED_KEYS_PER_SECOND, type SecondKeys } from './fleet-key-window.js';
+export { FLEET_SECOND_FORMAT, mergeFleetSecond, readFleetKeys, readFleetInflight, readFleetSeconds, type FleetSecond, type FleetSecondBackend } from './fleet-second.js';

@@ -15,7 +15,8 @@ import {
 import { STATUS_CLASSES, estimateQuantileMs, type StatusClass } from './buckets.js';
 import { DELTA_FORMAT, assertDelta, drainSeries, mergeSeries, type BackendDelta, type ProxyErrorDelta, type TelemetryDelta } from './delta.js';
 import { TelemetryError } from './errors.js';
-import { RequestSample } from './request-sample.js';
+import { FleetKeyWindow } from './fleet-key-window.js';
+import { RequestSample, type KeyConcentration } from './request-sample.js';
 import type { BackendKey, TelemetrySink } from './sink.js';
 
 export interface TelemetryOptions {
@@ -23,6 +24,11 @@ export interface TelemetryOptions {
   now?: () => number;
   /** Requests kept per pool for impact simulations; REQUEST_SAMPLE_CAPACITY by default. */
   requestSampleCapacity?: number;
+  /**
+   * A fleet's monitor leader: the persistence rule reads the key counts every node published
+   * (fleet-key-window.ts), not this process's own request sample.
+   */
+  isFleet?: boolean;
 }
 
 /** One backend's traffic over a window of whole seconds. */
@@ -74,10 +80,22 @@ export class Telemetry implements TelemetrySink {
    * into its own and sends them in its deltas; the primary's is filled by mergeDelta.
    */
   readonly requestSample: RequestSample;
+  /** On a fleet's monitor leader: every node's busiest keys per second, filled by mergeFleetSecond. */
+  readonly fleetKeys: FleetKeyWindow | undefined;
 
   constructor(options: TelemetryOptions = {}) {
     this.now = options.now ?? Date.now;
     this.requestSample = new RequestSample(options.requestSampleCapacity);
+    this.fleetKeys = options.isFleet === true ? new FleetKeyWindow() : undefined;
+  }
+
+  /**
+   * How concentrated a pool's persistence keys were in (sinceMs, untilMs]: from the request sample,
+   * or on a fleet's monitor leader from the key counts the nodes published.
+   */
+  keyConcentration(pool: string, sinceMs: number, untilMs: number, topKeys: number): KeyConcentration {
+    if (this.fleetKeys !== undefined) return this.fleetKeys.keyConcentration(pool, sinceMs, untilMs, topKeys);
+    return this.requestSample.ringOf(pool).keyConcentration(sinceMs, untilMs, topKeys);
   }
 
   recordRequest(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendState } from '../../src/balance/index.js';
-import { mergeFleetSecond, readFleetInflight, readFleetSeconds, Telemetry, TelemetryError, type FleetSecond } from '../../src/telemetry/index.js';
+import { mergeFleetSecond, readFleetInflight, readFleetKeys, readFleetSeconds, Telemetry, TelemetryError, type FleetSecond } from '../../src/telemetry/index.js';
 
 const T0 = 1_700_000_000_000;
 const S0 = T0 / 1000;
@@ -62,11 +62,52 @@ describe('fleet telemetry seconds', () => {
     expect(leader.workerInflight('web', 'web-1')).toBe(3);
   });
 
+  it("sums every node's busiest keys, so the leader sees a concentration that only another node's clients carry", () => {
+    const leaderOwn = new Telemetry();
+    const other = new Telemetry();
+    const fleet = new Telemetry({ isFleet: true });
+    for (let s = 0; s < 10; s++) {
+      for (let i = 0; i < 100; i++) {
+        const atMs = T0 + s * 1000 + i * 10;
+        // The leader's own clients: 100 sessions a second, none busier than another.
+        leaderOwn.recordPick('portal', atMs, 1_000 + s * 100 + i, 'web-1', 1, true, false);
+        // The other node's: three sessions (a NAT gateway, a crawler) carry 80 of its 100 requests.
+        other.recordPick('portal', atMs, i < 80 ? 1 + (i % 3) : 5_000 + s * 100 + i, `web-${1 + (i % 3)}`, 1, true, false);
+      }
+    }
+    for (let s = 0; s < 10; s++) {
+      const [ownKeys] = readFleetKeys(leaderOwn, S0 + s);
+      const [otherKeys] = readFleetKeys(other, S0 + s);
+      expect(ownKeys).toMatchObject({ pool: 'portal', requests: 100, pinned: 100 });
+      expect(otherKeys!.keys.slice(0, 3).sort()).toEqual([1, 2, 3]);
+      expect(otherKeys!.counts.slice(0, 3)).toEqual([27, 27, 26]);
+      // Three heavy keys and 20 single ones; of the leader's 100 single keys, 32 (the most a node publishes).
+      expect(otherKeys!.keys).toHaveLength(23);
+      expect(ownKeys!.keys).toHaveLength(32);
+      mergeFleetSecond(fleet, S0 + s, overStore({ format: 1, backends: [], keys: [ownKeys!] }), { source: 'fleet:leader', number: 1 });
+      mergeFleetSecond(fleet, S0 + s, overStore({ format: 1, backends: [], keys: [otherKeys!] }), { source: 'fleet:other', number: 2 });
+    }
+    const since = T0 - 1;
+    const until = T0 + 10_000;
+    // The leader's own sample: the 5 busiest keys carry 5 of every 100 requests.
+    expect(leaderOwn.keyConcentration('portal', since, until, 5).topKeyRequests).toEqual([1, 1, 1, 1, 1]);
+    // The fleet: keys 1, 2 and 3 carry 800 of 2,000 requests, whichever node they reached.
+    const fleetWide = fleet.keyConcentration('portal', since, until, 5);
+    expect(fleetWide).toMatchObject({ requests: 2_000, pinned: 2_000, topKeyRequests: [270, 270, 260, 1, 1] });
+    // Only whole seconds within the window count.
+    expect(fleet.keyConcentration('portal', T0 + 4_000, T0 + 6_000, 5).requests).toBe(400);
+    expect(fleet.keyConcentration('api', since, until, 5)).toEqual({ requests: 0, pinned: 0, topKeyRequests: [], distinctKeys: 0 });
+  });
+
   it('refuses a malformed second without merging any of it', () => {
     const leader = new Telemetry();
     const bad = { format: 1, backends: [{ pool: 'web', id: 'web-1', counts: [1, 2], amounts: [0, 0, 0] }] };
     expect(() => mergeFleetSecond(leader, S0, bad, { source: 'fleet:a', number: 1 })).toThrow(TelemetryError);
     expect(() => mergeFleetSecond(leader, S0, { format: 99, backends: [] }, { source: 'fleet:a', number: 1 })).toThrow(/fleet telemetry second rejected/);
+    const fleet = new Telemetry({ isFleet: true });
+    const unevenKeys = { format: 1, backends: [], keys: [{ pool: 'web', requests: 10, pinned: 0, keys: [1, 2], counts: [5] }] };
+    expect(() => mergeFleetSecond(fleet, S0, unevenKeys, { source: 'fleet:a', number: 1 })).toThrow(/malformed keys/);
+    expect(fleet.keyConcentration('web', T0 - 1, T0 + 1000, 5).requests).toBe(0);
     expect(leader.window('web', 1, T0)).toEqual([]);
   });
 });

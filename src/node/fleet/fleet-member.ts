@@ -5,7 +5,7 @@ import type { Telemetry } from '../../telemetry/index.js';
 import type { Logger } from '../logger.js';
 import { ConfigFollower } from './config-follower.js';
 import { nodeIdOf } from './node-identity.js';
-import { SecondPublisher } from './second-publisher.js';
+import { KEY_NOTE_INTERVAL_MS, SecondPublisher } from './second-publisher.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
 /** How long a clean shutdown waits to remove the node's row before giving up (the row then ages to `gone`). */
@@ -59,6 +59,7 @@ export class FleetMember {
   readonly #snapshots: SnapshotWriter;
   readonly #seconds: SecondPublisher;
   #heartbeatTimer: NodeJS.Timeout | undefined;
+  #keyTimer: NodeJS.Timeout | undefined;
   #heartbeat: Promise<void> | undefined;
   #isBeatPending = false;
   /** Set by close(): no heartbeat may recreate the row it removes. */
@@ -105,6 +106,8 @@ export class FleetMember {
     await this.#beat();
     this.#heartbeatTimer = setInterval(() => void this.#beat(), HEARTBEAT_INTERVAL_MS);
     this.#heartbeatTimer.unref();
+    this.#keyTimer = setInterval(() => this.#seconds.noteKeys(), KEY_NOTE_INTERVAL_MS);
+    this.#keyTimer.unref();
     this.#isStarted = true;
     this.#noteStoreState();
   }
@@ -168,6 +171,7 @@ export class FleetMember {
   async close(): Promise<void> {
     this.#isClosed = true;
     clearInterval(this.#heartbeatTimer);
+    clearInterval(this.#keyTimer);
     await this.#follower.close();
     await this.#heartbeat;
     if (!this.isStoreUp) return;

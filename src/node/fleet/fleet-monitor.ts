@@ -19,8 +19,6 @@ export interface FleetMonitorOptions {
   readonly nodeId: string;
   /** How far behind real time the node's own whole seconds are (the lag startMonitor was given). */
   readonly nodeLagMs: number;
-  /** This node's own telemetry: its request sample stands for the fleet's (persistence rule). */
-  readonly nodeTelemetry: Telemetry;
   /** Builds the node's monitor on the fleet's telemetry (NodeMonitor: rules, alerts, incidents, rollback), not started. */
   readonly createMonitor: (telemetry: Telemetry, lagMs: number) => NodeMonitor;
   /** Told which monitor runs now (undefined while following), for the admin API and /metrics. */
@@ -70,7 +68,7 @@ export class FleetMonitor {
 
   async #lead(pid: number): Promise<void> {
     const { store, logger } = this.#options;
-    const telemetry = new FleetTelemetry({ store, logger, nodeTelemetry: this.#options.nodeTelemetry });
+    const telemetry = new FleetTelemetry({ store, logger });
     this.#telemetry = telemetry;
     await telemetry.start();
     const monitor = this.#options.createMonitor(telemetry.telemetry, this.#options.nodeLagMs + FLEET_MONITOR_EXTRA_LAG_MS);

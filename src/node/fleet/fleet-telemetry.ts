@@ -18,7 +18,7 @@ const STALE_NODE_SECONDS = 10;
  * windows as the old one's; read again every 500 ms.
  */
 export class FleetTelemetry {
-  readonly telemetry = new Telemetry();
+  readonly telemetry = new Telemetry({ isFleet: true });
   readonly #store: Store;
   readonly #logger: Logger;
   /** `${node}:${second}` merged already, for the seconds still read again. */
@@ -30,11 +30,9 @@ export class FleetTelemetry {
   #isReading = false;
   #hasFailed = false;
 
-  constructor(options: { store: Store; logger: Logger; nodeTelemetry: Telemetry }) {
+  constructor(options: { store: Store; logger: Logger }) {
     this.#store = options.store;
     this.#logger = options.logger;
-    // The persistence rule reads a sample of requests, not counts: the leader's own sample stands for the fleet's.
-    Object.defineProperty(this.telemetry, 'requestSample', { value: options.nodeTelemetry.requestSample });
   }
 
   /** Merges what the table holds of the last 5 minutes, then keeps reading. */
