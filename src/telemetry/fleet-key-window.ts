@@ -33,8 +33,14 @@ interface PoolSecond {
 export class FleetKeyWindow {
   private readonly pools = new Map<string, Map<number, PoolSecond>>();
 
-  /** Adds one node's keys of `second` (epoch seconds). */
-  add(second: number, keys: SecondKeys): void {
+  /**
+   * Adds one node's keys of `second` (epoch seconds). `servedRequests` is how many requests of the
+   * pool the node counted in that second: a node with `workers` samples at most 1,000 requests per
+   * worker and second, so its keys are scaled up to what it served, and a fleet mixing such nodes
+   * with single processes weighs every node's clients by their traffic.
+   */
+  add(second: number, keys: SecondKeys, servedRequests = 0): void {
+    const scale = keys.requests > 0 && servedRequests > keys.requests ? servedRequests / keys.requests : 1;
     let seconds = this.pools.get(keys.pool);
     if (seconds === undefined) {
       seconds = new Map();
@@ -46,9 +52,9 @@ export class FleetKeyWindow {
       seconds.set(second, entry);
       this.prune(seconds, second);
     }
-    entry.requests += keys.requests;
-    entry.pinned += keys.pinned;
-    for (let i = 0; i < keys.keys.length; i++) entry.counts.set(keys.keys[i]!, (entry.counts.get(keys.keys[i]!) ?? 0) + keys.counts[i]!);
+    entry.requests += keys.requests * scale;
+    entry.pinned += keys.pinned * scale;
+    for (let i = 0; i < keys.keys.length; i++) entry.counts.set(keys.keys[i]!, (entry.counts.get(keys.keys[i]!) ?? 0) + keys.counts[i]! * scale);
   }
 
   /**
@@ -69,8 +75,8 @@ export class FleetKeyWindow {
         for (const [key, count] of entry.counts) totals.set(key, (totals.get(key) ?? 0) + count);
       }
     }
-    const topKeyRequests = [...totals.values()].sort((a, b) => b - a).slice(0, Math.max(0, topKeys));
-    return { requests, pinned, topKeyRequests, distinctKeys: totals.size };
+    const topKeyRequests = [...totals.values()].sort((a, b) => b - a).slice(0, Math.max(0, topKeys)).map(Math.round);
+    return { requests: Math.round(requests), pinned: Math.round(pinned), topKeyRequests, distinctKeys: totals.size };
   }
 
   /** Forgets the seconds of `seconds` that are RING_SECONDS or more before `newest`. */

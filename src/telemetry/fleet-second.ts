@@ -1,4 +1,5 @@
-import { AMOUNT_FIELDS, COUNT_FIELDS, RING_SECONDS } from './backend-series.js';
+import { AMOUNT_FIELDS, COUNT_CLASS, COUNT_FIELDS, RING_SECONDS } from './backend-series.js';
+import { STATUS_CLASSES } from './buckets.js';
 import { DELTA_FORMAT, type BackendDelta } from './delta.js';
 import { TelemetryError } from './errors.js';
 import { PUBLISHED_KEYS_PER_SECOND, type SecondKeys } from './fleet-key-window.js';
@@ -99,13 +100,25 @@ export function mergeFleetSecond(telemetry: Telemetry, second: number, data: unk
     const backends: BackendDelta[] = (data.inflight ?? []).map((level) => ({ pool: level.pool, id: level.id, inflight: level.inflight, ...zeros }));
     telemetry.mergeDelta({ format: DELTA_FORMAT, source: node.source, sequence: second, backends, proxyErrors: data.proxyErrors ?? [] }, node.number);
   }
-  if (data.keys !== undefined && telemetry.fleetKeys !== undefined) for (const keys of data.keys) telemetry.fleetKeys.add(second, keys);
+  if (data.keys !== undefined && telemetry.fleetKeys !== undefined) {
+    for (const keys of data.keys) telemetry.fleetKeys.add(second, keys, poolRequests(data.backends, keys.pool));
+  }
   for (const backend of data.backends) {
     const series = telemetry.seriesOf(backend.pool, backend.id);
     for (let i = 0; i < COUNT_FIELDS; i++) series.totalCounts[i] += backend.counts[i]!;
     for (let i = 0; i < AMOUNT_FIELDS; i++) series.totalAmounts[i] += backend.amounts[i]!;
     series.addToSecond(second, backend.counts, backend.amounts);
   }
+}
+
+/** The requests of `pool` that finished in the second, over its backends. */
+function poolRequests(backends: readonly FleetSecondBackend[], pool: string): number {
+  let requests = 0;
+  for (const backend of backends) {
+    if (backend.pool !== pool) continue;
+    for (let i = COUNT_CLASS; i < COUNT_CLASS + STATUS_CLASSES.length; i++) requests += backend.counts[i]!;
+  }
+  return requests;
 }
 
 function assertFleetSecond(second: number, data: unknown): asserts data is FleetSecond {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendState } from '../../src/balance/index.js';
-import { mergeFleetSecond, readFleetInflight, readFleetKeys, readFleetSeconds, Telemetry, TelemetryError, type FleetSecond } from '../../src/telemetry/index.js';
+import { AMOUNT_FIELDS, COUNT_FIELDS, mergeFleetSecond, readFleetInflight, readFleetKeys, readFleetSeconds, Telemetry, TelemetryError, type FleetSecond } from '../../src/telemetry/index.js';
 
 const T0 = 1_700_000_000_000;
 const S0 = T0 / 1000;
@@ -97,6 +97,20 @@ describe('fleet telemetry seconds', () => {
     // Only whole seconds within the window count.
     expect(fleet.keyConcentration('portal', T0 + 4_000, T0 + 6_000, 5).requests).toBe(400);
     expect(fleet.keyConcentration('api', since, until, 5)).toEqual({ requests: 0, pinned: 0, topKeyRequests: [], distinctKeys: 0 });
+  });
+
+  it("weighs a node's keys by the requests it served when its sample held fewer (a node with workers)", () => {
+    const fleet = new Telemetry({ isFleet: true });
+    const served = (requests: number): FleetSecond['backends'] => {
+      const counts = new Array<number>(COUNT_FIELDS).fill(0);
+      counts[1] = requests; // 2xx
+      return [{ pool: 'portal', id: 'web-1', counts, amounts: new Array<number>(AMOUNT_FIELDS).fill(0) }];
+    };
+    // Served 1,000 requests, of which its primary's sample held 100: key 9 carried 60 of them.
+    mergeFleetSecond(fleet, S0, overStore({ format: 1, backends: served(1_000), keys: [{ pool: 'portal', requests: 100, pinned: 100, keys: [9, 10], counts: [60, 1] }] }), { source: 'fleet:a', number: 1 });
+    // Served 1,000 and sampled them all, over 1,000 keys.
+    mergeFleetSecond(fleet, S0, overStore({ format: 1, backends: served(1_000), keys: [{ pool: 'portal', requests: 1_000, pinned: 0, keys: [20, 21], counts: [1, 1] }] }), { source: 'fleet:b', number: 2 });
+    expect(fleet.keyConcentration('portal', T0, T0 + 1_000, 2)).toEqual({ requests: 2_000, pinned: 1_000, topKeyRequests: [600, 10], distinctKeys: 4 });
   });
 
   it('refuses a malformed second without merging any of it', () => {

@@ -66,7 +66,7 @@ export class SecondPublisher {
     const newest: FleetSecond = { format: FLEET_SECOND_FORMAT, backends: bySecond.get(toSecond)?.backends ?? [], inflight: readFleetInflight(this.#telemetry), proxyErrors };
     bySecond.set(toSecond, newest);
     // A second whose requests all finished later has sampled picks but no counts of its own.
-    for (const second of this.#keysBySecond.keys()) if (second >= fromSecond && !bySecond.has(second)) bySecond.set(second, { format: FLEET_SECOND_FORMAT, backends: [] });
+    for (const second of this.#keysBySecond.keys()) if (second >= fromSecond && second <= toSecond && !bySecond.has(second)) bySecond.set(second, { format: FLEET_SECOND_FORMAT, backends: [] });
     const seconds = [...bySecond].sort((a, b) => a[0] - b[0]).map(([second, data]) => {
       const keys = this.#keysBySecond.get(second);
       return { second, dataJson: JSON.stringify(keys === undefined ? data : { ...data, keys }) };
