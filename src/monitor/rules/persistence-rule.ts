@@ -7,9 +7,9 @@ import { rounded, type PoolView } from './pool-view.js';
 // Persistence concentration: the share of a pool's requests carried by its busiest persistence keys
 // (sessions, client addresses, header values), from the request sample telemetry keeps for impact
 // simulations (hashed keys, pinned flag); on a fleet's monitor leader, from the busiest keys every
-// node published (telemetry/fleet-key-window.ts). A handful of keys carrying a large share means persistence
-// can pile load onto the backends those keys are pinned to, whatever the weights say; the diagnosis
-// cites it as a cause of skew. Pools whose balancer keys on nothing are not judged.
+// node published (telemetry/fleet-key-window.ts). A handful of keys carrying a large share means
+// persistence can pile load onto the backends those keys are pinned to, whatever the weights say; the
+// diagnosis cites it as a cause of skew. Pools whose balancer keys on nothing are not judged.
 
 export function evaluatePersistence(pool: PoolView, config: PersistenceRuleConfig, telemetry: Telemetry, nowMs: number): RuleFinding | undefined {
   const keySpec = sampleKeySpecOf(pool.config);
