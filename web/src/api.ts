@@ -58,7 +58,10 @@ export async function api<T>(path: string, options: CallOptions = {}): Promise<T
       // Not JSON (a proxy in front of the node, for example): keep the text as the message.
     }
     const error = new ApiError(response.status, code, message);
-    if (response.status === 401 && options.token === undefined) signOut(message);
+    // Only the first refusal of the signed-in token signs out: a call that started after it (no
+    // token any more: "this route needs a token") or with the token already forgotten must not
+    // replace the reason the page shows.
+    if (response.status === 401 && options.token === undefined && token !== undefined && token === storedToken()) signOut(message);
     throw error;
   }
   if (options.asText === true) return text as T;
