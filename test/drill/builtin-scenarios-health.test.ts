@@ -25,7 +25,7 @@ describe('built-in drills: health', () => {
       const result = await runBuiltin('flapping-health');
       expectPass(result);
       expect(result.figures.failedShare, explain(result)).toBeLessThanOrEqual(0.02);
-      expect(result.figures.detectS, explain(result)).toBeLessThanOrEqual(20);
+      expect(result.figures.detectS, explain(result)).toBeLessThanOrEqual(24);
       expect(result.figures.diagnosisCorrect).toBe(true);
       const flapping = result.timeline.find((entry) => entry.kind === 'alert.state_changed' && /flapping\/portal\/web-4 pending -> firing/.test(entry.text));
       expect(flapping, explain(result)).toBeDefined();
