@@ -65,7 +65,9 @@ describe('heap budget of a serving process', () => {
       await traffic(100, 5000, 0);
       console.log(newSpaceMb());
     `);
-    expect(held).toBe(2);
+    // Not grown past its initial 2 x 1 MB (V8 may still shrink it, to 2 x 0.5 MB, on a slow machine:
+    // seen once in CI).
+    expect(held).toBeLessThanOrEqual(2);
     expect(released).toBeGreaterThan(2);
   });
 });
