@@ -10,6 +10,7 @@ import { startClusterPrimary } from './cluster-primary.js';
 import { createNodeLogger, type Logger } from './logger.js';
 import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
 import { preferEventLoopThread } from './thread-priority.js';
+import { markOnEventLoopWhenAlone } from './single-cpu-marking.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
 export type { RunningNode, ServeOptions } from './serve-options.js';
@@ -30,6 +31,7 @@ export interface StartedNode extends RunningNode {
  */
 export async function startNode(options: ServeOptions, logger: Logger = createNodeLogger()): Promise<StartedNode> {
   boundYoungGeneration();
+  markOnEventLoopWhenAlone();
   const fileConfig = loadConfigFile(options.configPath);
   const fileText = readFileSync(options.configPath, 'utf8');
   const control = new Control(options.configPath, fileConfig, logger);

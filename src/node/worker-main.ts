@@ -4,10 +4,12 @@ import { Telemetry } from '../telemetry/index.js';
 import type { PrimaryMessage, WorkerMessage } from './messages.js';
 import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
 import { preferEventLoopThread } from './thread-priority.js';
+import { markOnEventLoopWhenAlone } from './single-cpu-marking.js';
 
 // A cluster worker: the full data plane, steered by its primary (see cluster-primary.ts).
 
 boundYoungGeneration();
+markOnEventLoopWhenAlone();
 
 const TELEMETRY_FLUSH_MS = 1000;
 
