@@ -4,13 +4,14 @@ import v8 from 'node:v8';
 // Full garbage collections of a process that may run on one CPU only (`taskset`, a cpuset, a
 // container given one core). V8 marks the old generation concurrently: helper threads walk the heap
 // while JavaScript runs, which is free where another core is idle. On one CPU those helpers can only
-// run instead of the event loop, and even 10 nice levels below it (thread-priority.ts) the kernel hands
-// them slices of several milliseconds while requests wait. Without concurrent marking V8 marks in small
+// run instead of the event loop, and even 10 nice levels below it (thread-priority.ts) the kernel still
+// gives them turns while requests wait. Without concurrent marking V8 marks in small
 // incremental steps on the event loop's own thread, between callbacks, and finishes in the final pause
-// as before. Measured at 5,000 req/s with the node pinned to one core, 5 interleaved rounds of 20 s
-// (docs/performance.md, 2026-12-07): p99 3.8-9.0 ms against 5.4-55.6 ms with concurrent marking, lower
-// in every round; p99.9 8.3-15.6 ms against 12.0-67.3 ms; the same CPU and RSS. An operator who chose a
-// marking mode with Node flags (or NODE_OPTIONS) is left alone.
+// as before. Measured at 5,000 req/s with the node pinned to one core, 25 interleaved rounds of 20 s in
+// five runs (docs/performance.md, 2026-12-07): p99 median 4.3 ms against 5.4 ms with concurrent
+// marking, worst round 12.0 against 55.6 ms, lower in 19 rounds of 25 (one run of 5 went the other
+// way throughout); the same CPU and RSS. An operator who chose a marking mode with Node flags (or
+// NODE_OPTIONS) is left alone.
 
 const OPERATOR_FLAG = /^--(no[-_])?(concurrent[-_]marking|single[-_]threaded[-_]gc|single[-_]threaded)\b/;
 
