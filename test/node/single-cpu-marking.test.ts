@@ -1,30 +1,25 @@
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { shouldMarkOnEventLoop } from '../../src/node/single-cpu-marking.js';
 
 // A serving process confined to one CPU marks the old generation on its event loop's thread
-// (src/node/single-cpu-marking.ts). Checked in fresh Node processes pinned with taskset, because
-// V8's flags are process-wide: V8's own trace shows whether helper threads marked alongside.
+// (src/node/single-cpu-marking.ts). Checked in fresh Node processes, pinned with taskset or not,
+// because what counts is the CPUs the kernel lets the process use and V8's flags are process-wide.
+// (That the flag removes V8's marking helpers and what it does to p99 is measured, not asserted:
+// docs/performance.md, bench/latency-ab.js.)
 
 const run = promisify(execFile);
 const markingModule = fileURLToPath(new URL('../../dist/node/single-cpu-marking.js', import.meta.url));
 
-/** Helper tasks beyond the first that V8 started for concurrent marking in a pinned child. */
-async function extraMarkingTasks(callMarking: boolean, nodeFlags: string[] = []): Promise<number> {
-  const script = `
-    const marking = await import(${JSON.stringify(markingModule)});
-    ${callMarking ? 'marking.markOnEventLoopWhenAlone();' : ''}
-    // Enough old-generation churn for several full collections.
-    const kept = [];
-    for (let i = 0; i < 2e6; i++) { kept.push({ i, list: [i] }); if (kept.length > 5e5) kept.splice(0, 2.5e5); }
-  `;
-  const { stdout } = await run('taskset', ['-c', '0', process.execPath, '--trace-concurrent-marking', ...nodeFlags, '--input-type=module', '-e', script], {
-    timeout: 60_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout.split('\n').filter((line) => /Starting major concurrent marking task [2-9]/.test(line)).length;
+/** What markOnEventLoopWhenAlone() answered in a fresh child, pinned to CPU 0 or not. */
+async function marksOnEventLoop(isPinned: boolean, nodeFlags: string[] = []): Promise<boolean> {
+  const script = `const marking = await import(${JSON.stringify(markingModule)}); console.log(marking.markOnEventLoopWhenAlone());`;
+  const node = [process.execPath, ...nodeFlags, '--input-type=module', '-e', script];
+  const { stdout } = isPinned ? await run('taskset', ['-c', '0', ...node], { timeout: 30_000 }) : await run(node[0], node.slice(1), { timeout: 30_000 });
+  return JSON.parse(stdout.trim()) as boolean;
 }
 
 describe('marking on one CPU', () => {
@@ -37,10 +32,10 @@ describe('marking on one CPU', () => {
     expect(shouldMarkOnEventLoop(1, ['--max-semi-space-size=4'])).toBe(true);
   });
 
-  it('a process pinned to one CPU marks without helper threads, where V8 alone starts several', async () => {
-    expect(await extraMarkingTasks(false)).toBeGreaterThan(0);
-    expect(await extraMarkingTasks(true)).toBe(0);
-    // The operator's explicit choice wins.
-    expect(await extraMarkingTasks(true, ['--concurrent-marking'])).toBeGreaterThan(0);
+  it('a process pinned to one CPU with taskset turns concurrent marking off; with more CPUs or an operator flag it does not', async () => {
+    expect(await marksOnEventLoop(true)).toBe(true);
+    expect(await marksOnEventLoop(true, ['--concurrent-marking'])).toBe(false);
+    // This machine has 2 cores; on a one-core machine every process is "pinned".
+    if (os.availableParallelism() > 1) expect(await marksOnEventLoop(false)).toBe(false);
   });
 });
