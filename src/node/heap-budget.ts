@@ -1,6 +1,7 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { nodeFlags } from './node-flags.js';
 import { retainTickShape } from './tick-shape.js';
 
 // How much V8 heap a serving process keeps resident (docs/running.md "Memory", docs/performance.md).
@@ -43,7 +44,7 @@ let isOperatorChoice: boolean | undefined;
 
 /** True when the operator sized the heap with Node flags or NODE_OPTIONS. */
 function operatorChoseSize(): boolean {
-  isOperatorChoice ??= [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((flag) =>
+  isOperatorChoice ??= nodeFlags().some((flag) =>
     /^--((max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor|heap[-_]growing[-_]percent)\b/.test(flag),
   );
   return isOperatorChoice;

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import v8 from 'node:v8';
+import { nodeFlags } from './node-flags.js';
 
 // Full garbage collections of a process that may run on one CPU only (`taskset`, a cpuset, a
 // container given one core). V8 marks the old generation concurrently: helper threads walk the heap
@@ -22,8 +23,7 @@ export function shouldMarkOnEventLoop(cpus: number, flags: readonly string[]): b
 
 /** Turns V8's concurrent marking off when this process can use one CPU only (see the top of this file). */
 export function markOnEventLoopWhenAlone(): boolean {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  if (!shouldMarkOnEventLoop(os.availableParallelism(), flags)) return false;
+  if (!shouldMarkOnEventLoop(os.availableParallelism(), nodeFlags())) return false;
   v8.setFlagsFromString('--no-concurrent-marking');
   return true;
 }
