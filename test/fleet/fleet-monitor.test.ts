@@ -13,9 +13,14 @@ import { freshFleetSchema, msUntil, POSTGRES_URL, readMetric, startFleetNode, ty
 // SIGKILL hands the lock to another within seconds; the new leader takes over the firing alert instead
 // of raising it again, resolves it when the skew stops, and raises the next skew once.
 
+// The persistence-concentration rule sees the same pinned cookie. Its defaults (60 s window, 30 s
+// for) would let it fire well after the skewed traffic stopped and hold the incident open for another
+// minute, so it runs on the skew rule's time scale: it fires with the skew, joins its incident, is
+// taken over with it and resolves with it.
 const MONITOR_YAML = `monitor:
   interval: 500ms
   skew: { window: 10s, min_requests: 100, for: 2s }
+  persistence: { window: 10s, min_requests: 100, for: 2s }
 `;
 const TAKEOVER_BOUND_MS = 10_000;
 /** Share of requests that carry the pinned cookie; the rest are balanced round-robin over three backends. */
