@@ -17,6 +17,7 @@ import { runOpenLoop } from './open-loop.js';
 import { ChildSet, hasCommand } from './processes.js';
 import { formatTable, median } from './report.js';
 import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
+import { evenkeelVariants } from './variants.js';
 
 const CONNECTIONS = 64;
 const { values: flags } = parseArgs({
@@ -45,12 +46,7 @@ measured too unless --no-minimal / --no-direct. Needs nginx for the cheapest ups
 const rounds = Number(flags.rounds);
 const load = { rate: Number(flags.rate), durationS: Number(flags.duration), warmupS: Number(flags.warmup), connections: CONNECTIONS, core: CLIENT_CORE };
 const byName = (name) => TARGETS.find((target) => target.name === name);
-const cells = flags.variant.map((spec) => {
-  const at = spec.indexOf('=');
-  const name = at < 0 ? spec : spec.slice(0, at);
-  const nodeFlags = at < 0 ? [] : spec.slice(at + 1).split(',').filter((flag) => flag !== '');
-  return { name, target: byName('evenkeel'), nodeFlags };
-});
+const cells = evenkeelVariants(flags.variant);
 if (!flags['no-minimal']) cells.push({ name: 'minimal-proxy', target: byName('minimal-proxy'), nodeFlags: [] });
 if (!flags['no-direct']) cells.push({ name: 'direct', target: byName('direct'), nodeFlags: [] });
 

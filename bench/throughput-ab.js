@@ -16,6 +16,7 @@ import { peakRssMiB } from './memory.js';
 import { ChildSet, hasCommand } from './processes.js';
 import { formatTable, median } from './report.js';
 import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
+import { evenkeelVariants } from './variants.js';
 import { runWrk } from './wrk.js';
 
 const CONNECTIONS = 64;
@@ -42,14 +43,8 @@ of every round. Needs wrk; nginx makes the cheapest upstreams (else node:http).
 
 const rounds = Number(flags.rounds);
 const load = { durationS: Number(flags.duration), connections: CONNECTIONS, core: CLIENT_CORE };
-const byName = (name) => TARGETS.find((target) => target.name === name);
-const cells = flags.variant.map((spec) => {
-  const at = spec.indexOf('=');
-  const name = at < 0 ? spec : spec.slice(0, at);
-  const nodeFlags = at < 0 ? [] : spec.slice(at + 1).split(',').filter((flag) => flag !== '');
-  return { name, target: byName('evenkeel'), nodeFlags };
-});
-cells.push({ name: MINIMAL, target: byName(MINIMAL), nodeFlags: [] });
+const cells = evenkeelVariants(flags.variant);
+cells.push({ name: MINIMAL, target: TARGETS.find((target) => target.name === MINIMAL), nodeFlags: [] });
 
 const log = (line) => process.stdout.write(`${line}\n`);
 const workDir = mkdtempSync(join(tmpdir(), 'evenkeel-throughput-ab-'));
