@@ -11,6 +11,7 @@ import { createNodeLogger, type Logger } from './logger.js';
 import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
 import { preferEventLoopThread } from './thread-priority.js';
 import { markOnEventLoopWhenAlone } from './single-cpu-marking.js';
+import { boundParserCompileMemory } from './parser-compile-memory.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
 export type { RunningNode, ServeOptions } from './serve-options.js';
@@ -32,6 +33,7 @@ export interface StartedNode extends RunningNode {
 export async function startNode(options: ServeOptions, logger: Logger = createNodeLogger()): Promise<StartedNode> {
   boundYoungGeneration();
   markOnEventLoopWhenAlone();
+  boundParserCompileMemory();
   const fileConfig = loadConfigFile(options.configPath);
   const fileText = readFileSync(options.configPath, 'utf8');
   const control = new Control(options.configPath, fileConfig, logger);

@@ -5,11 +5,13 @@ import type { PrimaryMessage, WorkerMessage } from './messages.js';
 import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
 import { preferEventLoopThread } from './thread-priority.js';
 import { markOnEventLoopWhenAlone } from './single-cpu-marking.js';
+import { boundParserCompileMemory } from './parser-compile-memory.js';
 
 // A cluster worker: the full data plane, steered by its primary (see cluster-primary.ts).
 
 boundYoungGeneration();
 markOnEventLoopWhenAlone();
+boundParserCompileMemory();
 
 const TELEMETRY_FLUSH_MS = 1000;
 
