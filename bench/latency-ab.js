@@ -36,7 +36,8 @@ const { values: flags } = parseArgs({
 if (flags.help || flags.variant.length === 0) {
   process.stdout.write(`Usage: node bench/latency-ab.js --variant NAME=[FLAG,FLAG...] [--variant ...] [--rounds 5] [--duration 20] [--warmup 3] [--rate 5000] [--no-minimal] [--no-direct] [--nice=-10]
 
-Each --variant is evenkeel started with those Node flags (comma-separated; empty for none), e.g.
+Each --variant is evenkeel started with those Node flags (comma-separated; empty for none), or
+NAME@DIR=FLAGS for the build in another checkout DIR (to compare two builds in one run), e.g.
 --variant default= --variant concurrent=--concurrent-marking. The minimal proxy and direct are
 measured too unless --no-minimal / --no-direct. Needs nginx for the cheapest upstreams (else node:http).
 `);

@@ -70,14 +70,13 @@ const nodeScript = (file) => async (children, port, upstreams, _workDir, nodeFla
   children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(BENCH_DIR, file), '--port', String(port), '--upstreams', upstreams.urls.join(',')]);
 
 /**
- * The proxies under test, in table order. `start` returns the child process (or throws why it cannot
- * run here); `direct` is wrk straight at the first upstream, the ceiling.
+ * evenkeel as built in `repoDir` (this checkout by default; another checkout compares two builds in one
+ * run, bench/variants.js).
  */
-export const TARGETS = [
-  { name: 'direct', isDirect: true },
-  {
+export function evenkeelTarget(repoDir = REPO_DIR) {
+  return {
     name: 'evenkeel',
-    isAvailable: () => (existsSync(join(REPO_DIR, 'dist', 'cli', 'index.js')) ? null : 'dist/ is missing: run `npm run build`'),
+    isAvailable: () => (existsSync(join(repoDir, 'dist', 'cli', 'index.js')) ? null : `${join(repoDir, 'dist')} is missing: run \`npm run build\` there`),
     start: async (children, port, upstreams, workDir, nodeFlags) => {
       const dir = join(workDir, `evenkeel-${port}`);
       mkdirSync(dir, { recursive: true });
@@ -85,11 +84,20 @@ export const TARGETS = [
       const file = join(dir, 'evenkeel.yaml');
       writeFileSync(file, evenkeelYaml(port, adminPort, dir, upstreams.urls));
       const env = { ...process.env, NODE_ENV: 'production', EVENKEEL_COOKIE_SECRET: 'bench-cookie-secret-0123456789' };
-      const child = children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(REPO_DIR, 'bin', 'evenkeel.js'), 'serve', file], { env, cwd: dir });
+      const child = children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(repoDir, 'bin', 'evenkeel.js'), 'serve', file], { env, cwd: dir });
       child.adminUrl = `http://127.0.0.1:${adminPort}`;
       return child;
     },
-  },
+  };
+}
+
+/**
+ * The proxies under test, in table order. `start` returns the child process (or throws why it cannot
+ * run here); `direct` is wrk straight at the first upstream, the ceiling.
+ */
+export const TARGETS = [
+  { name: 'direct', isDirect: true },
+  evenkeelTarget(),
   { name: 'minimal-proxy', start: nodeScript('minimal-proxy.js') },
   { name: 'node-http-proxy', start: nodeScript('http-proxy-server.js') },
   { name: '@fastify/http-proxy', start: nodeScript('fastify-proxy-server.js') },

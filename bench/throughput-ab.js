@@ -34,7 +34,8 @@ const { values: flags } = parseArgs({
 if (flags.help || flags.variant.length === 0) {
   process.stdout.write(`Usage: node bench/throughput-ab.js --variant NAME=[FLAG,FLAG...] [--variant ...] [--rounds 8] [--duration 4] [--warmup 2] [--nice=-10]
 
-Each --variant is evenkeel started with those Node flags (comma-separated; empty for none), e.g.
+Each --variant is evenkeel started with those Node flags (comma-separated; empty for none), or
+NAME@DIR=FLAGS for the build in another checkout DIR (to compare two builds in one run), e.g.
 --variant default= --variant liftoff=--liftoff-only. The minimal proxy is measured too, as the anchor
 of every round. Needs wrk; nginx makes the cheapest upstreams (else node:http).
 `);
