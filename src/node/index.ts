@@ -8,10 +8,9 @@ import { resolveCookieSecret } from './cookie-secret.js';
 import { startSingleNode } from './single-node.js';
 import { startClusterPrimary } from './cluster-primary.js';
 import { createNodeLogger, type Logger } from './logger.js';
-import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
+import { collectAfterStart } from './heap-budget.js';
 import { preferEventLoopThread } from './thread-priority.js';
-import { markOnEventLoopWhenAlone } from './single-cpu-marking.js';
-import { boundParserCompileMemory } from './parser-compile-memory.js';
+import { tuneV8ForServing } from './serving-v8.js';
 import type { RunningNode, ServeOptions } from './serve-options.js';
 
 export type { RunningNode, ServeOptions } from './serve-options.js';
@@ -31,9 +30,7 @@ export interface StartedNode extends RunningNode {
  * cannot be opened.
  */
 export async function startNode(options: ServeOptions, logger: Logger = createNodeLogger()): Promise<StartedNode> {
-  boundYoungGeneration();
-  markOnEventLoopWhenAlone();
-  boundParserCompileMemory();
+  tuneV8ForServing();
   const fileConfig = loadConfigFile(options.configPath);
   const fileText = readFileSync(options.configPath, 'utf8');
   const control = new Control(options.configPath, fileConfig, logger);

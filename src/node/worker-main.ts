@@ -2,16 +2,13 @@ import { DataPlane } from './data-plane.js';
 import { applyHealth, PassiveTracker, type HealthSnapshot } from '../health/index.js';
 import { Telemetry } from '../telemetry/index.js';
 import type { PrimaryMessage, WorkerMessage } from './messages.js';
-import { boundYoungGeneration, collectAfterStart } from './heap-budget.js';
+import { collectAfterStart } from './heap-budget.js';
 import { preferEventLoopThread } from './thread-priority.js';
-import { markOnEventLoopWhenAlone } from './single-cpu-marking.js';
-import { boundParserCompileMemory } from './parser-compile-memory.js';
+import { tuneV8ForServing } from './serving-v8.js';
 
 // A cluster worker: the full data plane, steered by its primary (see cluster-primary.ts).
 
-boundYoungGeneration();
-markOnEventLoopWhenAlone();
-boundParserCompileMemory();
+tuneV8ForServing();
 
 const TELEMETRY_FLUSH_MS = 1000;
 
