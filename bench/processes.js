@@ -57,6 +57,8 @@ export class ChildSet {
     this.children = new Set();
     this.hasTaskset = hasCommand('taskset');
     this.niceness = niceness;
+    /** Called with each child right after it is spawned (rss-timeline.js samples from there). */
+    this.onSpawn = undefined;
     this.onSignal = (signal) => {
       this.killAll();
       process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -84,6 +86,7 @@ export class ChildSet {
     child.once('error', (error) => { child.output += `\n${error.message}`; });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
+    this.onSpawn?.(child);
     return child;
   }
 
