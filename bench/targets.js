@@ -73,6 +73,10 @@ const nodeScript = (file) => async (children, port, upstreams, _workDir, nodeFla
  * evenkeel as built in `repoDir` (this checkout by default; another checkout compares two builds in one
  * run, bench/variants.js).
  */
+function isEnvironmentVariable(flag) {
+  return /^[A-Z_][A-Z0-9_]*=/.test(flag);
+}
+
 export function evenkeelTarget(repoDir = REPO_DIR) {
   return {
     name: 'evenkeel',
@@ -83,8 +87,11 @@ export function evenkeelTarget(repoDir = REPO_DIR) {
       const adminPort = await freePort();
       const file = join(dir, 'evenkeel.yaml');
       writeFileSync(file, evenkeelYaml(port, adminPort, dir, upstreams.urls));
-      const env = { ...process.env, NODE_ENV: 'production', EVENKEEL_COOKIE_SECRET: 'bench-cookie-secret-0123456789' };
-      const child = children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(repoDir, 'bin', 'evenkeel.js'), 'serve', file], { env, cwd: dir });
+      // NAME=VALUE in capitals among the flags is an environment variable (MALLOC_ARENA_MAX=2).
+      const variables = Object.fromEntries(nodeFlags.filter(isEnvironmentVariable).map((flag) => [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)]));
+      const env = { ...process.env, NODE_ENV: 'production', EVENKEEL_COOKIE_SECRET: 'bench-cookie-secret-0123456789', ...variables };
+      const args = [...nodeFlags.filter((flag) => !isEnvironmentVariable(flag)), join(repoDir, 'bin', 'evenkeel.js'), 'serve', file];
+      const child = children.spawn(PROXY_CORE, process.execPath, args, { env, cwd: dir });
       child.adminUrl = `http://127.0.0.1:${adminPort}`;
       return child;
     },

@@ -1,7 +1,8 @@
 // The --variant arguments of the A/B harnesses (latency-ab.js, throughput-ab.js): NAME=FLAG,FLAG...
 // names one way of starting evenkeel, with those Node flags (none after a bare NAME or NAME=), and
 // NAME@DIR=FLAG,... starts the build in another checkout DIR instead (git worktree add DIR; npm ci
-// there), to compare two builds in one run.
+// there), to compare two builds in one run. A FLAG written NAME=VALUE in capitals is an environment
+// variable of that process instead (MALLOC_ARENA_MAX=2).
 import { resolve } from 'node:path';
 import { evenkeelTarget } from './targets.js';
 
