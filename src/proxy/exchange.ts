@@ -13,6 +13,7 @@ import { writeAccessEntry } from './access-entry.js';
 import { drainRequest, sendError } from './response.js';
 import type { PoolRuntime, ProxySnapshot } from './snapshot.js';
 import type { Tunnel } from './tunnel.js';
+import { wallClockMs } from './wall-clock.js';
 
 // One client request and its trip to a backend: pick (or wait in the pool's queue), acquire a slot,
 // dispatch over the backend's undici pool, stream the response back, retry once on a connection
@@ -39,8 +40,6 @@ export interface ExchangeContext {
 export const CLIENT_CLOSED_STATUS = 499;
 
 const kExchange = Symbol('evenkeel.exchange');
-/** performance.now() + this is wall-clock time: a request's start, without reading the clock again. */
-const TIME_ORIGIN_MS = performance.timeOrigin;
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
 
 const enum Phase {
@@ -160,7 +159,7 @@ export class Exchange implements PickRequest, PickOutcome, QueueWaiter, RequestB
     acquire(pool.members, backend);
     // The request sample keeps the client's first pick only: a retry is the same request again.
     if (this.excluded === undefined) {
-      this.context.telemetry.recordPick?.(pool.name, TIME_ORIGIN_MS + this.startMs, pool.sampleKey.hash(this), backend.id, pool.members.totalInflight, this.isPinned, this.isSpilled);
+      this.context.telemetry.recordPick?.(pool.name, wallClockMs(this.startMs), pool.sampleKey.hash(this), backend.id, pool.members.totalInflight, this.isPinned, this.isSpilled);
     }
     this.isAcquired = true;
     this.isOutcomeReported = false;
