@@ -38,7 +38,8 @@ if (flags.help || flags.variant.length === 0) {
 
 Each --variant is evenkeel started with those Node flags (comma-separated; empty for none), or
 NAME@DIR=FLAGS for the build in another checkout DIR (to compare two builds in one run), e.g.
---variant default= --variant concurrent=--concurrent-marking. The minimal proxy and direct are
+--variant default= --variant concurrent=--concurrent-marking. A flag written NAME=VALUE in capitals
+is an environment variable of that process (MALLOC_ARENA_MAX=2). The minimal proxy and direct are
 measured too unless --no-minimal / --no-direct. Needs nginx for the cheapest upstreams (else node:http).
 `);
   process.exit(flags.help ? 0 : 2);

@@ -69,14 +69,14 @@ ${backends}routes: []
 const nodeScript = (file) => async (children, port, upstreams, _workDir, nodeFlags) =>
   children.spawn(PROXY_CORE, process.execPath, [...nodeFlags, join(BENCH_DIR, file), '--port', String(port), '--upstreams', upstreams.urls.join(',')]);
 
-/**
- * evenkeel as built in `repoDir` (this checkout by default; another checkout compares two builds in one
- * run, bench/variants.js).
- */
 function isEnvironmentVariable(flag) {
   return /^[A-Z_][A-Z0-9_]*=/.test(flag);
 }
 
+/**
+ * evenkeel as built in `repoDir` (this checkout by default; another checkout compares two builds in one
+ * run, bench/variants.js).
+ */
 export function evenkeelTarget(repoDir = REPO_DIR) {
   return {
     name: 'evenkeel',

@@ -36,8 +36,9 @@ if (flags.help || flags.variant.length === 0) {
 
 Each --variant is evenkeel started with those Node flags (comma-separated; empty for none), or
 NAME@DIR=FLAGS for the build in another checkout DIR (to compare two builds in one run), e.g.
---variant default= --variant liftoff=--liftoff-only. The minimal proxy is measured too, as the anchor
-of every round. Needs wrk; nginx makes the cheapest upstreams (else node:http).
+--variant default= --variant liftoff=--liftoff-only. A flag written NAME=VALUE in capitals is an
+environment variable of that process (MALLOC_ARENA_MAX=2). The minimal proxy is measured too, as the
+anchor of every round. Needs wrk; nginx makes the cheapest upstreams (else node:http).
 `);
   process.exit(flags.help ? 0 : 2);
 }
