@@ -10,7 +10,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { runOpenLoop } from './open-loop.js';
@@ -30,9 +29,11 @@ function rssKb(pid) {
   return match ? Number(match[1]) : 0;
 }
 
-/** Sampler mode: prints [[ms since start, RSS kB], ...] as JSON when the process is gone or on SIGTERM. */
+/**
+ * Sampler mode: prints [[Date.now(), RSS kB], ...] as JSON when the process is gone or on SIGTERM.
+ * Wall-clock times, so that the harness can place them against its own (this process starts later).
+ */
 function sample(pid) {
-  const started = performance.now();
   const samples = [];
   let timer;
   const finish = () => {
@@ -41,7 +42,7 @@ function sample(pid) {
   };
   timer = setInterval(() => {
     try {
-      samples.push([Math.round(performance.now() - started), rssKb(pid)]);
+      samples.push([Date.now(), rssKb(pid)]);
     } catch {
       finish(); // the process is gone
     }
@@ -77,19 +78,20 @@ function maxOf(samples) {
 
 async function measure(cell, children, upstreams, workDir, settings) {
   let sampler;
+  let spawnedAtMs = Date.now();
   // Start sampling the moment the target is spawned, before it answers: start-up is part of the story.
   children.onSpawn = (child) => {
     children.onSpawn = undefined;
+    spawnedAtMs = Date.now();
     sampler = children.spawn(CLIENT_CORE, process.execPath, [new URL(import.meta.url).pathname, '--sample', String(child.pid)]);
   };
-  const spawnedMs = performance.now();
   const started = await startTarget(cell.target, children, upstreams, workDir, cell.nodeFlags);
   children.onSpawn = undefined;
   if (started.skipped) throw new Error(`${cell.name}: ${started.skipped}`);
   const pid = started.child.pid;
-  const answeredMs = performance.now() - spawnedMs;
+  const answeredMs = Date.now() - spawnedAtMs;
   await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
-  const loadMs = performance.now() - spawnedMs;
+  const loadMs = Date.now() - spawnedAtMs;
   await runOpenLoop(children, started.url, { rate: settings.rate, durationS: settings.durationS, warmupS: 0, connections: CONNECTIONS, core: CLIENT_CORE });
   const mappings = mappingsByKind(pid);
   const hwmMiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / MiB;
@@ -99,7 +101,8 @@ async function measure(cell, children, upstreams, workDir, settings) {
     sampler.once('exit', () => resolve(text));
   });
   sampler.kill('SIGTERM');
-  const samples = JSON.parse((await output).trim() || '[]');
+  // Times since the target was spawned.
+  const samples = JSON.parse((await output).trim() || '[]').map(([atMs, kb]) => [atMs - spawnedAtMs, kb]);
   await children.stop(started.child);
   const startUp = samples.filter((s) => s[0] < answeredMs);
   const idle = samples.filter((s) => s[0] >= answeredMs && s[0] < loadMs);
