@@ -32,9 +32,8 @@ export interface TelemetrySink {
    * The balancer's first pick for a request, for the request sample that impact simulations replay
    * (request-sample.ts). `atMs` is when the request arrived (wall clock, from a time the caller
    * already has, as proxy/wall-clock.ts does: reading the clock again costs more than the rest of the
-   * recording), `keyHash` the
-   * hash of the key the pool's balancer looks at or NO_SAMPLE_KEY, `inflight` the pool's requests in
-   * flight in this process, this one included. Optional: sinks that do not sample leave it out.
+   * recording), `keyHash` the hash of the key the pool's balancer looks at or NO_SAMPLE_KEY,
+   * `inflight` the pool's requests in flight in this process, this one included. Optional: sinks that do not sample leave it out.
    */
   recordPick?(poolName: string, atMs: number, keyHash: number, backendId: string, inflight: number, isPinned: boolean, isSpilled: boolean): void;
 }
