@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { packageRoot } from '../package-root.js';
 
 // The operator dashboard (docs/dashboard.md): static files built by `npm run build` (Vite, from
 // web/) into dist/dashboard, served here without a token. The files hold no data; every API
@@ -9,9 +10,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 // (the plugin only decorates reply.sendFile) so that each one says who may call it, like every
 // other admin route.
 
-/** The package root: this file is src/admin/ (tests) or dist/admin/ (the built node). */
-const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
-export const DASHBOARD_DIR = resolve(PACKAGE_ROOT, 'dist/dashboard');
+export const DASHBOARD_DIR = resolve(packageRoot(), 'dist/dashboard');
 
 const open = { access: 'public' } as const;
 const hidden = { hide: true } as const;

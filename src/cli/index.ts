@@ -11,12 +11,13 @@ import { registerIncidentCommands } from './incident-command.js';
 import { registerDrillCommands } from './drill-command.js';
 import { registerFleetCommands } from './fleet-command.js';
 import { releaseYoungGeneration } from '../node/heap-budget.js';
+import { packageVersion } from '../package-root.js';
 
 /** Builds the `evenkeel` command tree; every subcommand has --help. */
 export function buildProgram(): Command {
   const program = new Command('evenkeel')
     .description('An HTTP load balancer that keeps traffic on an even keel and proves it.')
-    .version('0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .showHelpAfterError();
   // bin/evenkeel.js held V8's young generation small while the modules loaded; serve bounds it

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { DrillError } from './errors.js';
 import { loadScenarioFile } from './load-scenario.js';
 import type { Scenario } from './scenario-schema.js';
@@ -9,7 +9,7 @@ import type { Scenario } from './scenario-schema.js';
 // users can copy one (`evenkeel drill show NAME > mine.yaml`) and edit it.
 
 /** The package's drills/ folder (next to bin/ and dist/). */
-export const BUILTIN_SCENARIO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drills');
+export const BUILTIN_SCENARIO_DIR = resolve(packageRoot(), 'drills');
 
 export interface BuiltinScenario {
   readonly name: string;

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
 import { formatDurationMs, parseDurationMs } from '../config/index.js';
+import { packageRoot } from '../package-root.js';
 import { DrillError } from './errors.js';
 import type { DrillEvent } from './drill-result.js';
 import type { Scenario } from './scenario-schema.js';
@@ -18,8 +18,7 @@ import type { Scenario } from './scenario-schema.js';
 // same binary users run, so a drill measures what production would do. stop() kills the process
 // group and removes the temp dir; a process exit handler kills it too when the drill's process dies.
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(PACKAGE_ROOT, 'bin', 'evenkeel.js');
+const BIN = join(packageRoot(), 'bin', 'evenkeel.js');
 const START_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { packageVersion } from '../../package-root.js';
 import { SEVERITIES, type AuditFinding, type Severity } from '../finding.js';
 import type { ReadProblem } from '../model.js';
 
@@ -52,17 +52,12 @@ export function plural(count: number, severity: Severity | 'problem' | 'file'): 
 
 export { SEVERITIES };
 
-let cachedVersion: string | undefined;
-
-/** evenkeel's version from package.json (src/ and dist/ sit at the same depth under the root). */
+/** evenkeel's version, from its package.json. */
 export function evenkeelVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
   try {
-    const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    cachedVersion = typeof manifest.version === 'string' ? manifest.version : '0.0.0';
+    return packageVersion();
   } catch {
-    // Bundled or copied without its package.json: a report without the right version beats no report.
-    cachedVersion = '0.0.0';
+    // Copied without its package.json: a report without the right version beats no report.
+    return '0.0.0';
   }
-  return cachedVersion;
 }
