@@ -1,40 +1,19 @@
 // Where a proxy spends its CPU under wrk load: runs one target with `node --cpu-prof`, loads it with
 // wrk like pass 1 of run.js, stops it (the profile is written on exit) and prints the functions with
-// the most self time, mapped back to src/*.ts through dist's source maps.
+// the most self time, mapped back to src/*.ts through the build's source maps (bench/source-maps.js).
 //
 //   node bench/profile.js [--target evenkeel] [--duration 10] [--top 30]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChildSet } from './processes.js';
+import { originalPosition } from './source-maps.js';
 import { formatTable } from './report.js';
 import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
 import { runWrk } from './wrk.js';
 
-const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({ options: { target: { type: 'string', default: 'evenkeel' }, duration: { type: 'string', default: '10' }, top: { type: 'string', default: '30' } } });
-
-const sourceMaps = new Map();
-/** "src/proxy/exchange.ts:123" for a compiled frame when dist has a source map, else "file.js:line". */
-function locate(url, line, column) {
-  if (!url) return '(native)';
-  if (!url.startsWith('file://')) return `${url}:${line + 1}`;
-  const file = fileURLToPath(url);
-  if (!sourceMaps.has(file)) {
-    const mapFile = `${file}.map`;
-    sourceMaps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : null);
-  }
-  const map = sourceMaps.get(file);
-  const entry = map?.findEntry(line, column);
-  if (entry && entry.originalSource) {
-    const original = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : join(file, '..', entry.originalSource);
-    return `${relative(REPO_DIR, original)}:${entry.originalLine + 1}`;
-  }
-  return `${relative(REPO_DIR, file)}:${line + 1}`;
-}
 
 /** Self time per function (name + location), in ms and as a share of all samples. */
 function selfTimes(profile) {
@@ -48,7 +27,9 @@ function selfTimes(profile) {
   const byFunction = new Map();
   for (const [id, us] of selfUs) {
     const { functionName, url, lineNumber, columnNumber } = byId.get(id).callFrame;
-    const key = `${functionName || '(anonymous)'}  ${locate(url, lineNumber, columnNumber)}`;
+    // Minified by scripts/bundle.js: the source map gives the function's own name where it can.
+    const { location, name } = originalPosition(url, lineNumber, columnNumber);
+    const key = `${name ?? (functionName || '(anonymous)')}  ${location}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   }
   return { total, rows: [...byFunction].sort((a, b) => b[1] - a[1]) };

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The `evenkeel` command: runs the compiled CLI (`npm run build` writes dist/).
+// The `evenkeel` command: runs the bundled CLI (`npm run build` writes dist/bundle/, scripts/bundle.js).
 // V8's young generation is held small while the CLI's modules load; `serve` then bounds it and
 // every other command gets V8's default growth back (src/node/heap-budget.ts).
-import { holdYoungGeneration } from '../dist/node/heap-budget.js';
+import { holdYoungGeneration } from '../dist/bundle/heap-budget.js';
 
 holdYoungGeneration();
-const { main } = await import('../dist/cli/index.js');
+const { main } = await import('../dist/bundle/evenkeel.js');
 
 main(process.argv).then(
   (code) => { if (typeof code === 'number') process.exitCode = code; },

@@ -15,6 +15,7 @@ import type { RunningNode, ServeOptions } from './serve-options.js';
 const HEALTH_BROADCAST_MS = 500;
 /** How far behind the primary's merged telemetry is: one flush interval of the workers plus one partial second. */
 const WORKER_DELTA_LAG_MS = 2000;
+/** The workers' entry point: beside this file in dist/node/, and beside every chunk in dist/bundle/ (scripts/bundle.js). */
 const workerEntry = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
 
 export async function startClusterPrimary(control: Control, options: ServeOptions, cookieSecret: string, logger: Logger, workerCount: number): Promise<RunningNode> {
