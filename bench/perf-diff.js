@@ -13,9 +13,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildSet, hasCommand } from './processes.js';
 import { formatTable } from './report.js';
+import { originalPosition } from './source-maps.js';
 import { CLIENT_CORE, startTarget, startUpstreams, TARGETS } from './targets.js';
 import { runWrk } from './wrk.js';
 
@@ -42,14 +44,25 @@ first two targets. See bench/README.md.
   process.exit(0);
 }
 
-/** "JS:*onHeaders file:///…/dist/proxy/exchange.js:152:14+0x823 (/tmp/perf-1.map)" -> a stable symbol name. */
+/**
+ * "JS:*onHeaders file:///…/dist/proxy/exchange.js:152:14+0x823 (/tmp/perf-1.map)" -> a stable symbol
+ * name, "JS:*onHeaders dist/proxy/exchange.js:152". Frames of the minified bundle (dist/bundle/) are mapped back to their function and src/*.ts
+ * line through its source maps: "JS:*xo file:///…/dist/bundle/chunk-X.js:1:4242" -> "JS:*onHeaders src/proxy/exchange.ts:152".
+ */
 function symbolOf(frameLine) {
-  return frameLine
+  const symbol = frameLine
     .trim()
     .replace(/^[0-9a-f]+ /, '')
     .replace(/\+0x[0-9a-f]+/, '')
-    .replace(/ \([^)]*\)$/, '')
-    .replace(/(?:file:\/\/)?\/\S*?\/(dist|bench|node_modules)\//, "$1/");
+    .replace(/ \([^)]*\)$/, '');
+  const bundled = /^(JS:\S*?)([\w$]*) (?:file:\/\/)?(\/\S*?\/dist\/bundle\/\S+?\.js):(\d+):(\d+)$/.exec(symbol);
+  if (bundled) {
+    const [, prefix, name, file, line, column] = bundled;
+    const original = originalPosition(pathToFileURL(file).href, Number(line) - 1, Number(column) - 1);
+    return `${prefix}${original.name ?? name} ${original.location}`;
+  }
+  // Without the column, so that the same function matches across builds (one of them bundled).
+  return symbol.replace(/(?:file:\/\/)?\/\S*?\/(dist|bench|node_modules)\//, "$1/").replace(/(\.js:\d+):\d+$/, '$1');
 }
 
 /** What a sample's innermost frame is: the kernel, JavaScript, V8's builtins, its GC, ... */
