@@ -5,8 +5,8 @@
 // Unbundled, `evenkeel serve` loads about 650 modules (ours and those of zod, kysely, undici, Fastify...)
 // whose source is 6 MB, and the node's live heap carries it, plus the old generation's growth
 // allowance over it. Bundled and minified, the same code is 2.7 MB in a few files: measured at
-// 5,000 req/s, 10-14 MB less resident memory and the first answer in 0.7 s instead of 1.1-1.2 s
-// (docs/performance.md, "Bundling the serving process").
+// 5,000 req/s, 5-10 MB less resident in steady state (17 MB less at the peak) and the first answer
+// 0.65-0.7 s after start instead of 1.2-1.4 s (docs/performance.md, "Bundling the serving process").
 //
 // What stays outside: better-sqlite3 (a native addon) and pg (loaded only by fleet nodes).
 // Every output file lands in dist/bundle/ itself, so that `new URL('./worker-entry.js',
