@@ -14,13 +14,16 @@
 // Stack traces name the minified files; `node --enable-source-maps bin/evenkeel.js ...` maps them
 // back to src/*.ts through the source maps written beside them (docs/running.md).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist/bundle`;
+const next = `${outdir}.next`;
+const previous = `${outdir}.previous`;
 
-rmSync(outdir, { recursive: true, force: true });
+rmSync(next, { recursive: true, force: true });
+rmSync(previous, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -28,7 +31,7 @@ await build({
     'heap-budget': 'dist/node/heap-budget.js',
     'worker-entry': 'dist/node/worker-entry.js',
   },
-  outdir,
+  outdir: next,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -46,3 +49,10 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
 });
+
+// The new bundle replaces the old one by two renames, not by deleting the old one first and writing
+// for half a second: an `evenkeel` started during a rebuild (a test, a drill, another terminal) finds
+// a whole bundle, old or new.
+if (existsSync(outdir)) renameSync(outdir, previous);
+renameSync(next, outdir);
+rmSync(previous, { recursive: true, force: true });
