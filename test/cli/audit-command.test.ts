@@ -133,8 +133,9 @@ describe('evenkeel audit over the corpus', () => {
       audit([join(CORPUS, 'nginx/postmortem.conf'), 'missing.cfg'], dir),
       audit(['nginx.conf'], dir),
     ]);
-    expect(missing).toMatchObject({ code: 2, stdout: expect.stringContaining('missing.cfg: error read cannot read the config file: no such file\n') as string });
-    expect(unknown).toMatchObject({ code: 2, stdout: expect.stringContaining('notes.txt: error read cannot tell whether') as string });
+    // A run that dies before auditing (code 1, empty stdout) shows its stderr in the failure.
+    expect(missing, missing.stderr).toMatchObject({ code: 2, stdout: expect.stringContaining('missing.cfg: error read cannot read the config file: no such file\n') as string });
+    expect(unknown, unknown.stderr).toMatchObject({ code: 2, stdout: expect.stringContaining('notes.txt: error read cannot tell whether') as string });
     expect(broken.code).toBe(2);
     expect(broken.stdout).toMatch(/^broken\.conf:\d+:\d+: error syntax /m);
     expect(standards).toMatchObject({ code: 2, stdout: '' });
@@ -149,7 +150,7 @@ describe('evenkeel audit over the corpus', () => {
     const dir = mkdtempSync(join(tmpdir(), 'evenkeel-audit-'));
     writeFileSync(join(dir, 'upstreams.txt'), 'upstream app {\n    ip_hash;\n    server 10.0.0.1:80;\n    server 10.0.0.2:80;\n}\n');
     const result = await audit(['upstreams.txt', '--kind', 'nginx'], dir);
-    expect(result.stdout).toContain('upstreams.txt:2:5: error EK101 upstream app: `ip_hash` has no load bound');
+    expect(result.stdout, result.stderr).toContain('upstreams.txt:2:5: error EK101 upstream app: `ip_hash` has no load bound');
     expect(result.code).toBe(1);
   });
 
