@@ -46,8 +46,9 @@ first two targets. See bench/README.md.
 
 /**
  * "JS:*onHeaders file:///…/dist/proxy/exchange.js:152:14+0x823 (/tmp/perf-1.map)" -> a stable symbol
- * name, "JS:*onHeaders dist/proxy/exchange.js:152". Frames of the minified bundle (dist/bundle/) are mapped back to their function and src/*.ts
- * line through its source maps: "JS:*xo file:///…/dist/bundle/chunk-X.js:1:4242" -> "JS:*onHeaders src/proxy/exchange.ts:152".
+ * name, "JS:*onHeaders dist/proxy/exchange.js:152". Frames of the minified bundle (dist/bundle/) are
+ * mapped back to their function and src/*.ts line through its source maps:
+ * "JS:*xo file:///…/dist/bundle/chunk-X.js:1:4242" -> "JS:*onHeaders src/proxy/exchange.ts:152".
  */
 function symbolOf(frameLine) {
   const symbol = frameLine

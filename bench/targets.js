@@ -80,7 +80,7 @@ function isEnvironmentVariable(flag) {
 export function evenkeelTarget(repoDir = REPO_DIR) {
   return {
     name: 'evenkeel',
-    isAvailable: () => (existsSync(join(repoDir, 'dist', 'bundle', 'evenkeel.js')) ? null : `${join(repoDir, 'dist')} is missing: run \`npm run build\` there`),
+    isAvailable: () => (existsSync(join(repoDir, 'dist', 'bundle', 'evenkeel.js')) ? null : `${join(repoDir, 'dist', 'bundle')} is missing: run \`npm run build\` there`),
     start: async (children, port, upstreams, workDir, nodeFlags) => {
       const dir = join(workDir, `evenkeel-${port}`);
       mkdirSync(dir, { recursive: true });
